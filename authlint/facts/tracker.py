@@ -1,0 +1,155 @@
+"""Keeps the name scopes and the current statement up to date during the walk.
+
+It is the first visitor of every walk (and the last to leave a node), so when a rule's
+`visit_Call` runs, the resolver already knows every binding made before that call.
+"""
+
+from __future__ import annotations
+
+import libcst
+
+from authlint.facts.names import UNKNOWN_BINDING, Binding, Resolver, Scope, assigned_names, bind_statement
+
+
+class ScopeTracker:
+    def __init__(self, resolver: Resolver) -> None:
+        self.resolver = resolver
+        self.statements: list[libcst.CSTNode] = []
+        self.functions: list[libcst.CSTNode] = []
+
+    # Scopes -----------------------------------------------------------------
+
+    def _push(self, kind: str, node: libcst.CSTNode) -> Scope:
+        scope = Scope(kind, node)
+        self.resolver.scopes.append(scope)
+        return scope
+
+    def _pop(self) -> None:
+        self.resolver.scopes.pop()
+
+    def _enter_function(self, node: libcst.FunctionDef | libcst.Lambda) -> None:
+        scope = self._push("function", node)
+        params = node.params
+        for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+            scope.bind(param.name.value, UNKNOWN_BINDING)
+        for star in (params.star_arg, params.star_kwarg):
+            if isinstance(star, libcst.Param):
+                scope.bind(star.name.value, UNKNOWN_BINDING)
+        self.functions.append(node)
+
+    def _leave_function(self) -> None:
+        self.functions.pop()
+        self._pop()
+
+    def visit_FunctionDef(self, node: libcst.FunctionDef) -> None:
+        self._enter_statement(node)
+        if self.resolver.current.kind != "module":
+            self.resolver.current.bind(node.name.value, Binding("definition"))
+        self._enter_function(node)
+
+    def leave_FunctionDef(self, node: libcst.FunctionDef) -> None:
+        self._leave_function()
+        self._leave_statement(node)
+
+    def visit_Lambda(self, node: libcst.Lambda) -> None:
+        self._enter_function(node)
+
+    def leave_Lambda(self, node: libcst.Lambda) -> None:
+        self._leave_function()
+
+    def visit_ClassDef(self, node: libcst.ClassDef) -> None:
+        self._enter_statement(node)
+        if self.resolver.current.kind != "module":
+            self.resolver.current.bind(node.name.value, Binding("definition"))
+        self._push("class", node)
+
+    def leave_ClassDef(self, node: libcst.ClassDef) -> None:
+        self._pop()
+        self._leave_statement(node)
+
+    # Bindings inside functions and classes (module-level ones are pre-collected) --
+
+    def _bind_locally(self, node: libcst.CSTNode) -> None:
+        if self.resolver.current.kind != "module":
+            bind_statement(self.resolver.current, node)
+
+    visit_Import = visit_ImportFrom = visit_AugAssign = visit_AnnAssign = _bind_locally
+
+    def visit_Assign(self, node: libcst.Assign) -> None:
+        self._bind_locally(node)
+        for target in node.targets:
+            self._record_subscript_key(target.target, node.value)
+
+    def _bind_unknown(self, target: libcst.CSTNode | None) -> None:
+        if target is None or self.resolver.current.kind == "module":
+            return
+        for name in assigned_names(target):  # type: ignore[arg-type]
+            self.resolver.current.bind(name, UNKNOWN_BINDING)
+
+    def visit_For(self, node: libcst.For) -> None:
+        self._enter_statement(node)
+        self._bind_unknown(node.target)
+
+    def visit_CompFor(self, node: libcst.CompFor) -> None:
+        self._bind_unknown(node.target)
+
+    def visit_WithItem(self, node: libcst.WithItem) -> None:
+        if node.asname is not None:
+            self._bind_unknown(node.asname.name)
+
+    def visit_NamedExpr(self, node: libcst.NamedExpr) -> None:
+        if isinstance(node.target, libcst.Name) and self.resolver.current.kind != "module":
+            self.resolver.current.bind(node.target.value, Binding("value", value=node.value))
+
+    def visit_ExceptHandler(self, node: libcst.ExceptHandler) -> None:
+        if node.name is not None:
+            self._bind_unknown(node.name.name)
+
+    # Keys added to dicts after they were built ------------------------------
+
+    def _record_subscript_key(self, target: libcst.BaseExpression, value: libcst.BaseExpression) -> None:
+        if not (isinstance(target, libcst.Subscript) and isinstance(target.value, libcst.Name)):
+            return
+        if len(target.slice) != 1 or not isinstance(target.slice[0].slice, libcst.Index):
+            return
+        key = target.slice[0].slice.value
+        if isinstance(key, libcst.SimpleString):
+            self._add_key(target.value.value, key.evaluated_value, value)
+
+    def _add_key(self, name: str, key: object, value: libcst.BaseExpression | None) -> None:
+        if not isinstance(key, str):
+            return
+        for scope in reversed(self.resolver.scopes):
+            if name in scope.bindings:
+                scope.added_keys.setdefault(name, {})[key] = value
+                return
+
+    def visit_Call(self, node: libcst.Call) -> None:
+        func = node.func
+        if not (isinstance(func, libcst.Attribute) and isinstance(func.value, libcst.Name)):
+            return
+        name, method = func.value.value, func.attr.value
+        if method == "update":
+            for arg in node.args:
+                if arg.keyword is not None:
+                    self._add_key(name, arg.keyword.value, arg.value)
+                elif isinstance(arg.value, libcst.Dict):
+                    for element in arg.value.elements:
+                        if isinstance(element, libcst.DictElement) and isinstance(element.key, libcst.SimpleString):
+                            self._add_key(name, element.key.evaluated_value, element.value)
+        elif method == "setdefault" and node.args and isinstance(node.args[0].value, libcst.SimpleString):
+            value = node.args[1].value if len(node.args) > 1 else None
+            self._add_key(name, node.args[0].value.evaluated_value, value)
+
+    # The statement each finding belongs to (for suppression comments) -------
+
+    def _enter_statement(self, node: libcst.CSTNode) -> None:
+        self.statements.append(node)
+
+    def _leave_statement(self, node: libcst.CSTNode) -> None:
+        self.statements.pop()
+
+    visit_SimpleStatementLine = visit_If = visit_While = visit_With = _enter_statement
+    visit_Try = visit_TryStar = visit_Match = _enter_statement
+    leave_SimpleStatementLine = leave_If = leave_While = leave_With = _leave_statement
+    leave_Try = leave_TryStar = leave_Match = leave_For = _leave_statement

@@ -1,0 +1,91 @@
+"""What a rule is: metadata, documentation, options, and the visitor hooks it implements.
+
+A rule is one class in one module of `rules/`. Its metadata lives on the class, its
+documentation in its docstring under fixed headings, and its options in a nested
+`Options` dataclass that `[tool.authlint.rules.<CODE>]` fills in.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import re
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import libcst
+
+from authlint.model import Precision, Severity
+
+if TYPE_CHECKING:
+    from authlint.context import FileContext
+
+DOC_HEADINGS = (
+    "## What it does",
+    "## Why is this bad?",
+    "## Example",
+    "## Use instead",
+    "## References",
+)
+CODE_PATTERN = re.compile(r"^AL[1-9][0-9]{2}$")
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)+$")
+
+
+@dataclasses.dataclass(frozen=True)
+class NoOptions:
+    pass
+
+
+class Rule:
+    """Metadata shared by every kind of rule."""
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    severity: ClassVar[Severity]
+    precision: ClassVar[Precision]
+    owasp: ClassVar[tuple[str, ...]]
+    cwe: ClassVar[tuple[int, ...]]
+    # Top-level modules a file must import for the rule to apply (None: every file).
+    requires: ClassVar[frozenset[str] | None] = None
+    Options: ClassVar[type] = NoOptions
+
+    @classmethod
+    def docs(cls) -> str:
+        return inspect.cleandoc(cls.__doc__ or "")
+
+    @classmethod
+    def summary(cls) -> str:
+        """The first line of the docstring: what the rule reports, in one sentence."""
+        return cls.docs().split("\n", 1)[0].strip()
+
+    @classmethod
+    def doc_section(cls, heading: str) -> str:
+        """The text under `## heading` in the docstring."""
+        match = re.search(rf"^## {re.escape(heading)}\s*$(.*?)(?=^## |\Z)", cls.docs(), re.M | re.S)
+        return match.group(1).strip() if match else ""
+
+    @classmethod
+    def option_fields(cls) -> dict[str, dataclasses.Field]:
+        """Options by their config spelling (kebab-case)."""
+        return {f.name.replace("_", "-"): f for f in dataclasses.fields(cls.Options)}
+
+    @classmethod
+    def default_options(cls) -> Any:
+        return cls.Options()
+
+
+class FileRule(Rule):
+    """A rule that looks at one file at a time.
+
+    Subclasses implement libcst-style hooks (`visit_Call`, `leave_FunctionDef`, ...) that
+    the engine calls during the single batched walk of each file. They read facts through
+    `self.ctx` and report with `self.report(node, message)`; they never walk the tree
+    themselves beyond a node's own children.
+    """
+
+    def __init__(self, ctx: FileContext, options: Any, severity: Severity) -> None:
+        self.ctx = ctx
+        self.options = options
+        self.effective_severity = severity
+
+    def report(self, node: libcst.CSTNode, message: str, severity: Severity | None = None) -> None:
+        self.ctx.report(self, node, message, severity or self.effective_severity)
