@@ -1,0 +1,287 @@
+"""`[tool.authlint]` discovery and validation, rule selection, and per-rule options.
+
+Configuration comes from the nearest `authlint.toml` / `.authlint.toml` (top-level keys)
+or `pyproject.toml` with a `[tool.authlint]` table, found by walking up from the first
+scanned path; `--config` names one explicitly. Every mistake is a ConfigError naming
+the file, the key and a fix; nothing is silently ignored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import pathspec
+
+from authlint.engine import FileSettings, RuleSetting
+from authlint.model import Severity
+from authlint.registry import all_rules
+from authlint.rule import FileRule, Rule
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+CONFIG_FILES = ("authlint.toml", ".authlint.toml", "pyproject.toml")
+
+_LIST_KEYS = ("select", "ignore", "extend-select", "exclude", "extend-exclude")
+_KNOWN_KEYS = (*_LIST_KEYS, "fail-on", "per-file-ignores", "rules", "respect-gitignore", "force-exclude")
+_RULE_COMMON_KEYS = ("severity",)
+
+
+class ConfigError(Exception):
+    """A configuration or usage mistake; its message is shown to the user as is."""
+
+
+@dataclass
+class Config:
+    path: Path | None = None
+    root: Path = field(default_factory=Path.cwd)
+    select: list[str] | None = None
+    ignore: list[str] = field(default_factory=list)
+    extend_select: list[str] = field(default_factory=list)
+    exclude: list[str] | None = None
+    extend_exclude: list[str] = field(default_factory=list)
+    fail_on: Severity = Severity.LOW
+    per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
+    rules: dict[str, dict[str, Any]] = field(default_factory=dict)
+    respect_gitignore: bool = True
+    force_exclude: bool = False
+
+    @property
+    def where(self) -> str:
+        """How messages name this configuration: `pyproject.toml [tool.authlint]`."""
+        if self.path is None:
+            return "the command line"
+        table = " [tool.authlint]" if self.path.name == "pyproject.toml" else ""
+        return f"{_display(self.path)}{table}"
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+# Finding and reading the file ------------------------------------------------
+
+
+def find_config_file(start: Path) -> Path | None:
+    directory = start.resolve()
+    if not directory.is_dir():
+        directory = directory.parent
+    for candidate_dir in (directory, *directory.parents):
+        for name in CONFIG_FILES:
+            candidate = candidate_dir / name
+            if candidate.is_file() and (name != "pyproject.toml" or _has_authlint_table(candidate)):
+                return candidate
+    return None
+
+
+def _has_authlint_table(path: Path) -> bool:
+    try:
+        return "authlint" in _read_toml(path).get("tool", {})
+    except ConfigError:
+        return True  # report the broken file rather than skip past it
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{_display(path)}: invalid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{_display(path)}: cannot read: {exc.strerror or exc}") from None
+
+
+def load_config(explicit: Path | None, first_path: Path) -> Config:
+    path = explicit if explicit is not None else find_config_file(first_path)
+    if path is None:
+        return Config()
+    if not path.is_file():
+        raise ConfigError(f"config file {path} does not exist")
+    data = _read_toml(path)
+    if path.name == "pyproject.toml":
+        data = data.get("tool", {}).get("authlint", {})
+    config = Config(path=path, root=path.resolve().parent)
+    _apply_table(config, data)
+    return config
+
+
+# Validation --------------------------------------------------------------------
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    matches = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"; did you mean {matches[0]!r}?" if matches else ""
+
+
+def _apply_table(config: Config, data: dict[str, Any]) -> None:
+    for key, value in data.items():
+        if key not in _KNOWN_KEYS:
+            known = ", ".join(_KNOWN_KEYS)
+            raise ConfigError(
+                f"{config.where}: unknown key {key!r}{did_you_mean(key, _KNOWN_KEYS) or f'; known keys: {known}'}"
+            )
+        _apply_key(config, key, value)
+    _validate_selectors(config)
+    for code, options in config.rules.items():
+        validate_rule_options(config.where, code, options)
+
+
+def _apply_key(config: Config, key: str, value: Any) -> None:
+    where = f"{config.where}: {key!r}"
+    attribute = key.replace("-", "_")
+    if key in _LIST_KEYS:
+        setattr(config, attribute, _string_list(where, value))
+    elif key == "fail-on":
+        config.fail_on = _severity(where, value)
+    elif key in ("respect-gitignore", "force-exclude"):
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where} must be true or false, not {value!r}")
+        setattr(config, attribute, value)
+    elif key == "per-file-ignores":
+        config.per_file_ignores = _per_file_ignores(where, value)
+    elif key == "rules":
+        config.rules = _rules_table(where, value)
+
+
+def _string_list(where: str, value: Any) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ConfigError(f'{where} must be a list of strings, like ["AL101", "AL2"]; got {value!r}')
+    return value
+
+
+def _severity(where: str, value: Any) -> Severity:
+    try:
+        return Severity.parse(value) if isinstance(value, str) else Severity.parse(repr(value))
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+
+def _per_file_ignores(where: str, value: Any) -> dict[str, list[str]]:
+    if not isinstance(value, dict):
+        raise ConfigError(f'{where} must be a table of glob = [codes], like "tests/*" = ["AL108"]')
+    table = {}
+    for glob, codes in value.items():
+        table[glob] = _string_list(f"{where} entry {glob!r}", codes)
+        _compile_globs(f"{where} entry {glob!r}", [glob])
+    return table
+
+
+def _rules_table(where: str, value: Any) -> dict[str, dict[str, Any]]:
+    if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+        raise ConfigError(f"{where} must hold one table per rule code, like [tool.authlint.rules.AL107]")
+    return value
+
+
+def _compile_globs(where: str, globs: list[str]) -> pathspec.PathSpec:
+    try:
+        return pathspec.PathSpec.from_lines("gitwildmatch", globs)
+    except Exception as exc:  # pathspec raises several types for bad patterns
+        raise ConfigError(f"{where}: invalid glob pattern: {exc}") from None
+
+
+def _validate_selectors(config: Config) -> None:
+    for key in ("select", "ignore", "extend-select"):
+        for selector in getattr(config, key.replace("-", "_")) or []:
+            expand_selector(selector, f"{config.where}: {key!r}")
+    for glob, codes in config.per_file_ignores.items():
+        for selector in codes:
+            expand_selector(selector, f"{config.where}: 'per-file-ignores' entry {glob!r}")
+
+
+def expand_selector(selector: str, where: str) -> frozenset[str]:
+    """The rule codes a selector names: a code (AL101), a prefix (AL1), ALL, or a rule name."""
+    rules = all_rules()
+    wanted = selector.strip()
+    if wanted.upper() == "ALL":
+        return frozenset(rule.code for rule in rules)
+    codes = frozenset(rule.code for rule in rules if rule.code.startswith(wanted.upper()) or rule.name == wanted)
+    if not codes:
+        choices = [rule.code for rule in rules] + [rule.name for rule in rules]
+        raise ConfigError(f"unknown rule code {selector!r} in {where}{did_you_mean(wanted.upper(), choices)}")
+    return codes
+
+
+def validate_rule_options(where: str, code: str, options: dict[str, Any]) -> None:
+    rule = _rule_for_options(where, code)
+    fields = rule.option_fields()
+    allowed = (*fields, *_RULE_COMMON_KEYS)
+    for key, value in options.items():
+        place = f"{where}: [rules.{code}] {key!r}"
+        if key not in allowed:
+            hint = did_you_mean(key, allowed) or f"; {code} accepts: {', '.join(allowed)}"
+            raise ConfigError(f"{where}: unknown option {key!r} for {code}{hint}")
+        if key == "severity":
+            _severity(place, value)
+        else:
+            _check_option_type(place, fields[key], value)
+
+
+def _rule_for_options(where: str, code: str) -> type[Rule]:
+    by_code = {rule.code: rule for rule in all_rules()}
+    if code not in by_code:
+        raise ConfigError(f"{where}: unknown rule code {code!r} under 'rules'{did_you_mean(code, by_code)}")
+    return by_code[code]
+
+
+def _check_option_type(place: str, option: dataclasses.Field, value: Any) -> None:
+    default = option.default if option.default is not dataclasses.MISSING else option.default_factory()  # type: ignore[misc]
+    expected = type(default)
+    ok = isinstance(value, expected) and not (isinstance(value, bool) and expected is not bool)
+    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+        ok = True
+    if isinstance(default, list) and ok:
+        ok = all(isinstance(item, str) for item in value)
+    if not ok:
+        raise ConfigError(f"{place} must be of type {expected.__name__} (default {default!r}), not {value!r}")
+
+
+# From configuration to what the engine runs ----------------------------------------
+
+
+def enabled_codes(config: Config) -> frozenset[str]:
+    where = "the command line and configuration"
+    selected: set[str] = set()
+    for selector in config.select if config.select is not None else ["ALL"]:
+        selected |= expand_selector(selector, where)
+    for selector in config.extend_select:
+        selected |= expand_selector(selector, where)
+    for selector in config.ignore:
+        selected -= expand_selector(selector, where)
+    return frozenset(selected)
+
+
+def rule_options(config: Config, rule: type[Rule]) -> tuple[Any, Severity]:
+    raw = dict(config.rules.get(rule.code, {}))
+    severity = Severity.parse(raw.pop("severity")) if "severity" in raw else rule.severity
+    fields = rule.option_fields()
+    values = {fields[key].name: value for key, value in raw.items()}
+    return rule.Options(**values), severity
+
+
+def file_settings(config: Config) -> FileSettings:
+    codes = enabled_codes(config)
+    settings = []
+    for rule in all_rules():
+        if rule.code in codes and issubclass(rule, FileRule):
+            options, severity = rule_options(config, rule)
+            settings.append(RuleSetting(rule, options, severity))
+    ignores = tuple(
+        (_compile_globs("per-file-ignores", [glob]), frozenset().union(*(expand_selector(c, glob) for c in codes)))
+        for glob, codes in config.per_file_ignores.items()
+    )
+    return FileSettings(tuple(settings), ignores)
+
+
+def enabled_rules(config: Config) -> tuple[type[Rule], ...]:
+    codes = enabled_codes(config)
+    return tuple(rule for rule in all_rules() if rule.code in codes)

@@ -1,0 +1,170 @@
+"""The per-file phase: read, gate, parse once, walk once with every rule, report.
+
+A file that imports nothing an enabled rule cares about is never parsed. A rule that
+raises is recorded as an internal error for that file (with its code and a short
+traceback) and disabled for the rest of the file; the other rules carry on.
+"""
+
+from __future__ import annotations
+
+import re
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import libcst
+
+from authlint.context import FileContext, PendingFinding
+from authlint.model import FileError, FileResult, Finding, Severity
+from authlint.parse import SourceError, decode, parse
+from authlint.positions import resolve_spans
+from authlint.rule import FileRule
+from authlint.suppress import suppression_table
+from authlint.walk import Dispatch, walk
+
+_IMPORT = re.compile(
+    r"(?:^|;)[ \t]*(?:from[ \t]+([\w.]+)[ \t]+import\b|import[ \t]+([\w. \t,]+))", re.M
+)
+
+
+@dataclass(frozen=True)
+class RuleSetting:
+    """An enabled file rule with its configured options and severity."""
+
+    rule: type[FileRule]
+    options: Any
+    severity: Severity
+
+
+@dataclass(frozen=True)
+class FileSettings:
+    """What the engine needs to analyse any one file; picklable, sent once to each worker."""
+
+    rules: tuple[RuleSetting, ...]
+    # (compiled path matcher, codes) pairs from per-file-ignores
+    per_file_ignores: tuple[tuple[Any, frozenset[str]], ...] = field(default=())
+
+
+def imported_modules(text: str) -> frozenset[str]:
+    """Top-level modules the text imports anywhere (a cheap, generous reading of it)."""
+    modules: set[str] = set()
+    for match in _IMPORT.finditer(text):
+        if match.group(1):
+            modules.add(match.group(1).split(".", 1)[0])
+            continue
+        for part in match.group(2).split(","):
+            words = part.split()
+            if words:
+                modules.add(words[0].split(".", 1)[0])
+    modules.discard("")
+    return frozenset(modules)
+
+
+def ignored_codes(settings: FileSettings, relative_path: str) -> frozenset[str]:
+    codes: set[str] = set()
+    for matcher, matched_codes in settings.per_file_ignores:
+        if matcher.match_file(relative_path):
+            codes |= matched_codes
+    return frozenset(codes)
+
+
+def analyze_path(path: Path, display_path: str, config_relative_path: str, settings: FileSettings) -> FileResult:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return _failed(display_path, "read", f"cannot read: {exc.strerror or exc}")
+    try:
+        source = decode(data)
+    except SourceError as exc:
+        return _failed(display_path, exc.kind, exc.message)
+    return analyze_text(source.text, display_path, settings, ignored_codes(settings, config_relative_path))
+
+
+def analyze_text(
+    text: str, display_path: str, settings: FileSettings, ignored: frozenset[str] = frozenset()
+) -> FileResult:
+    modules = imported_modules(text)
+    active = [
+        s
+        for s in settings.rules
+        if s.rule.code not in ignored and (s.rule.requires is None or s.rule.requires & modules)
+    ]
+    if not active:
+        return FileResult(display_path)
+    try:
+        module = parse(text)
+    except SourceError as exc:
+        return _failed(display_path, exc.kind, exc.message)
+    return _run_rules(module, text, display_path, active, modules)
+
+
+def _run_rules(
+    module: libcst.Module, text: str, path: str, active: list[RuleSetting], modules: frozenset[str]
+) -> FileResult:
+    ctx = FileContext(path, module, modules)
+    result = FileResult(path, parsed=True)
+    guards = [_RuleGuard(s.rule(ctx, s.options, s.severity), path, result.errors) for s in active]
+    try:
+        walk(module, Dispatch([ctx.tracker, *guards]))
+    except RecursionError:
+        result.errors.append(FileError(path, "parse", "too deeply nested to analyse"))
+        return result
+    result.findings = _findings(module, text, path, ctx.pending)
+    return result
+
+
+def _findings(module: libcst.Module, text: str, path: str, pending: list[PendingFinding]) -> list[Finding]:
+    if not pending:
+        return []
+    nodes = [p.node for p in pending] + [p.statement for p in pending if p.statement is not None]
+    spans = resolve_spans(module, nodes)
+    lines = text.splitlines()
+    suppressions = suppression_table(text)
+    findings = []
+    for p in pending:
+        span = spans[id(p.node)]
+        statement_line = spans[id(p.statement)].line if p.statement is not None else span.line
+        if suppressions.is_suppressed(p.rule.code, (span.line, statement_line)):
+            continue
+        source_line = lines[span.line - 1] if span.line <= len(lines) else ""
+        findings.append(
+            Finding(p.rule.code, p.rule.name, p.message, p.severity, path, span, statement_line, source_line)
+        )
+    return sorted(set(findings), key=lambda f: f.sort_key)
+
+
+def _failed(path: str, kind: str, message: str) -> FileResult:
+    return FileResult(path, errors=[FileError(path, kind, message)])
+
+
+class _RuleGuard:
+    """Forwards a rule's hooks, turning an exception into a reported internal error."""
+
+    def __init__(self, rule: FileRule, path: str, errors: list[FileError]) -> None:
+        self._rule = rule
+        self._path = path
+        self._errors = errors
+        self._failed = False
+
+    def __getattr__(self, name: str):
+        method = getattr(self._rule, name, None)
+        if method is None or not name.startswith(("visit_", "leave_")):
+            return None
+
+        def guarded(node: libcst.CSTNode) -> None:
+            if self._failed:
+                return
+            try:
+                method(node)
+            except Exception as exc:  # a rule bug must not take the other rules down
+                self._failed = True
+                self._errors.append(self._internal_error(exc))
+
+        return guarded
+
+    def _internal_error(self, exc: Exception) -> FileError:
+        code = self._rule.code
+        detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-3))
+        message = f"rule {code} ({self._rule.name}) failed: {type(exc).__name__}: {exc}"
+        return FileError(self._path, "internal", message, code=code, detail=detail)

@@ -1,0 +1,56 @@
+"""The fixture harness: `# expect: AL101` annotations are the expected findings.
+
+Every line that must be flagged carries `# expect: CODE[, CODE...]`; every other line
+must produce nothing from any rule. `check_fixture` compares the two exactly and
+explains the difference line by line.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import tokenize
+from pathlib import Path
+
+from authlint.config import Config, file_settings
+from authlint.engine import FileSettings, analyze_path
+from authlint.model import FileResult
+
+_EXPECT = re.compile(r"#\s*expect:\s*([A-Z0-9, ]+)")
+
+Expectation = set[tuple[int, str]]
+
+
+def expected_findings(text: str) -> Expectation:
+    expected: Expectation = set()
+    for token in tokenize.generate_tokens(io.StringIO(text).readline):
+        if token.type != tokenize.COMMENT:
+            continue
+        match = _EXPECT.search(token.string)
+        if match:
+            expected |= {(token.start[0], code.strip()) for code in match.group(1).split(",") if code.strip()}
+    return expected
+
+
+def actual_findings(result: FileResult) -> Expectation:
+    return {(finding.span.line, finding.code) for finding in result.findings}
+
+
+def describe_mismatch(path: str, expected: Expectation, actual: Expectation) -> str:
+    lines = [f"missing {code} at {path}:{line}" for line, code in sorted(expected - actual)]
+    lines += [f"unexpected {code} at {path}:{line}" for line, code in sorted(actual - expected)]
+    return "\n".join(lines)
+
+
+def all_rules_settings() -> FileSettings:
+    """Every rule with its default options: what fixtures are checked against."""
+    return file_settings(Config())
+
+
+def check_fixture(path: Path, settings: FileSettings | None = None) -> tuple[FileResult, str]:
+    """Scan one fixture file; the second item is empty when it matches its annotations."""
+    result = analyze_path(path, str(path), path.name, settings or all_rules_settings())
+    if result.errors:
+        return result, "\n".join(f"{e.kind} error in {path}: {e.message}\n{e.detail}" for e in result.errors)
+    expected = expected_findings(path.read_text(encoding="utf-8"))
+    return result, describe_mismatch(str(path), expected, actual_findings(result))
