@@ -1,0 +1,120 @@
+"""Output formats: console (full, concise), JSON, SARIF and GitHub Actions annotations.
+
+Every reporter is a pure function from a `ScanResult` to text; writing it anywhere is the
+caller's business (`write_atomic` for files). Helpers that more than one format needs
+live here so that, say, the help link of a rule is spelled once.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path, PurePath
+
+from authlint.model import ScanResult
+from authlint.rule import Rule
+
+FORMATS = ("full", "concise", "json", "sarif", "github")
+CONSOLE_FORMATS = ("full", "concise")
+DOCS_URL = "https://github.com/authlint/authlint/blob/main/docs/rules.md"
+
+
+def render(
+    format: str,
+    result: ScanResult,
+    *,
+    color: bool = False,
+    statistics: bool = False,
+    width: int | None = None,
+    category: str | None = None,
+) -> str:
+    """The report of `result` in `format`; `color` and `statistics` only affect console formats."""
+    # Imported here so that importing the package (for `FORMATS`) stays cheap and the
+    # format modules can import the helpers below without a cycle.
+    if format in CONSOLE_FORMATS:
+        from authlint.reporters.console import render_console
+
+        return render_console(result, format, color=color, statistics=statistics, width=width)
+    if format == "json":
+        from authlint.reporters.json import render_json
+
+        return render_json(result)
+    if format == "sarif":
+        from authlint.reporters.sarif import render_sarif
+
+        return render_sarif(result, category=category)
+    if format == "github":
+        from authlint.reporters.github import render_github
+
+        return render_github(result)
+    raise ValueError(f"unknown format {format!r}; expected one of {', '.join(FORMATS)}")
+
+
+def write_atomic(path: str | os.PathLike, text: str) -> None:
+    """Replace the file at `path` with `text`: readers see the old file or the new one, never half of one."""
+    target = Path(path)
+    handle = tempfile.NamedTemporaryFile(
+        mode="w",
+        encoding="utf-8",
+        newline="",
+        delete=False,
+        dir=target.parent,
+        prefix=f".{target.name}.",
+        suffix=".tmp",
+    )
+    try:
+        with handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        # NamedTemporaryFile creates the file 0600; a report should keep the usual mode.
+        os.chmod(handle.name, _mode_for(target))
+        os.replace(handle.name, target)
+    except BaseException:
+        _remove_quietly(handle.name)
+        raise
+
+
+def _mode_for(target: Path) -> int:
+    try:
+        return target.stat().st_mode & 0o7777
+    except OSError:
+        return 0o666 & ~_current_umask()
+
+
+def _current_umask() -> int:
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return umask
+
+
+def _remove_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def rule_help_uri(code: str) -> str:
+    return f"{DOCS_URL}#{code.lower()}"
+
+
+def rule_help_markdown(rule: type[Rule]) -> str:
+    """The rule's documentation, which is markdown under fixed headings."""
+    return rule.docs()
+
+
+def rule_description(rule: type[Rule]) -> str:
+    """What the rule does, in a paragraph; the one-line summary when that section is missing."""
+    return rule.doc_section("What it does") or rule.summary() or rule.name
+
+
+def posix_path(path: str, root: str | None = None) -> str:
+    """`path` with forward slashes, relative to `root` when it is an absolute path under it."""
+    pure = PurePath(path)
+    if root and pure.is_absolute():
+        try:
+            pure = pure.relative_to(root)
+        except ValueError:
+            pass
+    return pure.as_posix()
