@@ -27,14 +27,15 @@ def render(
     statistics: bool = False,
     width: int | None = None,
     category: str | None = None,
+    quiet: bool = False,
 ) -> str:
-    """The report of `result` in `format`; `color` and `statistics` only affect console formats."""
+    """The report of `result` in `format`; `color`, `statistics` and `quiet` only affect console formats."""
     # Imported here so that importing the package (for `FORMATS`) stays cheap and the
     # format modules can import the helpers below without a cycle.
     if format in CONSOLE_FORMATS:
         from authlint.reporters.console import render_console
 
-        return render_console(result, format, color=color, statistics=statistics, width=width)
+        return render_console(result, format, color=color, statistics=statistics, width=width, quiet=quiet)
     if format == "json":
         from authlint.reporters.json import render_json
 

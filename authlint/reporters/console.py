@@ -35,7 +35,9 @@ def render_console(
     color: bool = False,
     statistics: bool = False,
     width: int | None = None,
+    quiet: bool = False,
 ) -> str:
+    """`quiet` prints the findings alone: no summary, no "all checks passed"."""
     buffer = io.StringIO()
     console = Console(
         file=buffer,
@@ -49,11 +51,14 @@ def render_console(
     )
     findings = sorted(result.findings, key=lambda finding: finding.sort_key)
     if fmt == "full":
-        _print_full(console, result, findings)
+        _print_full(console, findings)
     elif fmt == "concise":
-        _print_concise(console, result, findings)
+        _print_concise(console, findings)
     else:
         raise ValueError(f"not a console format: {fmt!r}")
+    if not quiet:
+        for line in _full_summary(result, findings) if fmt == "full" else [summary_line(result, findings)]:
+            console.print(Text.from_markup(line))
     if statistics and findings:
         console.print()
         console.print(statistics_table(findings))
@@ -61,7 +66,7 @@ def render_console(
     return "".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines())
 
 
-def _print_full(console: Console, result: ScanResult, findings: list[Finding]) -> None:
+def _print_full(console: Console, findings: list[Finding]) -> None:
     for path, in_file in groupby(findings, key=lambda finding: finding.path):
         console.print(Text(path, style="bold underline"))
         for finding in in_file:
@@ -69,11 +74,9 @@ def _print_full(console: Console, result: ScanResult, findings: list[Finding]) -
             for line in source_excerpt(finding):
                 console.print(line)
         console.print()
-    for line in _full_summary(result, findings):
-        console.print(Text.from_markup(line))
 
 
-def _print_concise(console: Console, result: ScanResult, findings: list[Finding]) -> None:
+def _print_concise(console: Console, findings: list[Finding]) -> None:
     for finding in findings:
         location = escape(f"{finding.path}:{finding.span.line}:{finding.span.column}:")
         style = SEVERITY_STYLES[finding.severity]
@@ -83,7 +86,6 @@ def _print_concise(console: Console, result: ScanResult, findings: list[Finding]
                 f"[{style}]\\[{finding.severity.label}][/] {escape(finding.message)}"
             )
         )
-    console.print(Text.from_markup(summary_line(result, findings)))
 
 
 def _headline(finding: Finding, separator: str) -> str:

@@ -1,0 +1,241 @@
+"""The `authlint` command: check, rules, explain.
+
+Exit codes: 0 no finding at or above `--fail-on`; 1 findings; 2 usage, configuration
+or internal error. Errors are one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from authlint import __version__
+from authlint.config import Config, ConfigError, enabled_rules, expand_selector, file_settings, load_config
+from authlint.discovery import Discovery
+from authlint.model import FileError, ScanResult, Severity
+from authlint.registry import RegistryError, all_rules
+from authlint.reporters import CONSOLE_FORMATS, FORMATS, render, write_atomic
+from authlint.runner import analyze_files, default_jobs
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+SEVERITIES = [s.label for s in Severity]
+
+
+class UsageError(Exception):
+    pass
+
+
+def _fail(message: str) -> None:
+    click.echo(f"authlint: error: {message}", err=True)
+    sys.exit(EXIT_ERROR)
+
+
+def _guarded(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn every failure into one line on stderr and exit code 2."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except (ConfigError, UsageError, RegistryError) as exc:
+            _fail(str(exc))
+        except KeyboardInterrupt:
+            click.echo("authlint: interrupted", err=True)
+            sys.exit(130)
+        except OSError as exc:
+            _fail(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "))
+        except Exception as exc:  # the last line of defence: a user never sees a traceback
+            if os.environ.get("AUTHLINT_DEBUG"):
+                raise
+            _fail(f"internal error: {type(exc).__name__}: {exc} (set AUTHLINT_DEBUG=1 for the traceback)")
+
+    return wrapper
+
+
+def _use_color(choice: str, stream: Any) -> bool:
+    if choice != "auto":
+        return choice == "always"
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+def _codes_option(name: str, help_text: str) -> Callable[..., Any]:
+    return click.option(name, metavar="CODES", multiple=True, help=help_text)
+
+
+def _split_codes(values: tuple[str, ...]) -> list[str]:
+    return [code.strip() for value in values for code in value.split(",") if code.strip()]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="authlint")
+def main() -> None:
+    """authlint: find broken authentication and authorization in Python APIs."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@_codes_option("--select", "Rules to enable (codes, prefixes like AL1, or ALL); replaces the configured set.")
+@_codes_option("--ignore", "Rules to disable, in addition to the configured ones.")
+@_codes_option("--extend-select", "Rules to enable in addition to the selected ones.")
+@click.option("--exclude", metavar="PATTERNS", multiple=True, help="Gitignore-style patterns; replaces the defaults.")
+@click.option("--extend-exclude", metavar="PATTERNS", multiple=True, help="Patterns to exclude in addition.")
+@click.option("--force-exclude", is_flag=True, default=None, help="Apply exclusions to files named explicitly too.")
+@click.option("--respect-gitignore/--no-respect-gitignore", default=None, help="Skip files that .gitignore ignores.")
+@click.option("--format", "--output-format", "output_format", type=click.Choice(FORMATS), default="full",
+              show_default=True, help="Report format.")  # fmt: skip
+@click.option("-o", "--output", "--output-file", "output", type=click.Path(path_type=Path),
+              help="Write the report to this file (atomically) instead of stdout.")  # fmt: skip
+@click.option("--sarif-output", type=click.Path(path_type=Path), help="Also write a SARIF report to this file.")
+@click.option("--sarif-category", metavar="NAME", help="SARIF runs[0].automationDetails.id.")
+@click.option("--fail-on", type=click.Choice(SEVERITIES), help="Lowest severity that fails the run [default: low].")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option("--statistics", is_flag=True, help="Show counts per rule.")
+@click.option("--config", "config_file", type=click.Path(path_type=Path), help="Use this configuration file.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes [default: CPU count].")
+@click.option("-q", "--quiet", is_flag=True, help="Print findings only: no summary, no warnings.")
+@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
+              help="Colored console output (NO_COLOR and FORCE_COLOR are honoured in auto).")  # fmt: skip
+@_guarded
+def check(paths: tuple[Path, ...], **options: Any) -> None:
+    """Scan PATHS (default: the current directory) and report findings."""
+    paths = paths or (Path("."),)
+    for path in paths:
+        if not path.exists():
+            raise UsageError(f"path {str(path)!r} does not exist")
+    config = _effective_config(paths[0], options)
+    result = scan(list(paths), config, options["jobs"] or default_jobs())
+    _report(result, options)
+    sys.exit(_exit_code(result, config.fail_on, options["exit_zero"]))
+
+
+def _effective_config(first_path: Path, options: dict[str, Any]) -> Config:
+    """The configuration file's settings with the command line's on top."""
+    config = load_config(options["config_file"], first_path)
+    for flag in ("select", "ignore", "extend_select"):
+        for selector in _split_codes(options[flag]):
+            expand_selector(selector, f"--{flag.replace('_', '-')}")
+    if options["select"]:
+        config.select = _split_codes(options["select"])
+    config.ignore += _split_codes(options["ignore"])
+    config.extend_select += _split_codes(options["extend_select"])
+    if options["exclude"]:
+        config.exclude = _split_codes(options["exclude"])
+    config.extend_exclude += _split_codes(options["extend_exclude"])
+    if options["fail_on"]:
+        config.fail_on = Severity.parse(options["fail_on"])
+    for key in ("force_exclude", "respect_gitignore"):
+        if options[key] is not None:
+            setattr(config, key, options[key])
+    return config
+
+
+def scan(paths: list[Path], config: Config, jobs: int) -> ScanResult:
+    discovery = Discovery(config.root, config.exclude, config.extend_exclude, config.respect_gitignore,
+                          config.force_exclude)  # fmt: skip
+    files = discovery.files(paths)
+    results = analyze_files(files, file_settings(config), jobs)
+    findings = sorted((f for r in results for f in r.findings), key=lambda f: f.sort_key)
+    errors = [e for r in results for e in r.errors]
+    return ScanResult(str(Path.cwd()), findings, errors, len(files), enabled_rules(config))
+
+
+def _report(result: ScanResult, options: dict[str, Any]) -> None:
+    fmt = options["output_format"]
+    _print_errors(result.errors, quiet=options["quiet"])
+    to_file = options["output"] is not None
+    color = not to_file and fmt in CONSOLE_FORMATS and _use_color(options["color"], sys.stdout)
+    width = None if to_file else shutil.get_terminal_size((100, 24)).columns
+    text = render(fmt, result, color=color, statistics=options["statistics"], width=width,
+                  category=options["sarif_category"], quiet=options["quiet"])  # fmt: skip
+    if to_file:
+        write_atomic(options["output"], text)
+    else:
+        click.echo(text, nl=False, color=color)
+    if options["sarif_output"] is not None:
+        write_atomic(options["sarif_output"], render("sarif", result, category=options["sarif_category"]))
+
+
+def _print_errors(errors: list[FileError], quiet: bool) -> None:
+    for error in errors:
+        if error.is_internal:
+            click.echo(f"authlint: internal error: {error.path}: {error.message}", err=True)
+            click.echo(error.detail.rstrip(), err=True)
+        elif not quiet:
+            click.echo(f"authlint: warning: {error.path}: {error.message}; file skipped", err=True)
+
+
+def _exit_code(result: ScanResult, fail_on: Severity, exit_zero: bool) -> int:
+    if result.internal_errors:
+        return EXIT_ERROR
+    if exit_zero:
+        return EXIT_CLEAN
+    return EXIT_FINDINGS if any(f.severity >= fail_on for f in result.findings) else EXIT_CLEAN
+
+
+@main.command()
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@_guarded
+def rules(output_format: str) -> None:
+    """List every rule: code, name, severity, OWASP and CWE."""
+    if output_format == "json":
+        click.echo(json.dumps([_rule_record(rule) for rule in all_rules()], indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="authlint rules")
+    for column in ("Code", "Name", "Severity", "OWASP", "CWE", "Summary"):
+        table.add_column(column, overflow="fold")
+    for rule in all_rules():
+        record = _rule_record(rule)
+        table.add_row(rule.code, rule.name, record["severity"], ", ".join(rule.owasp),
+                      ", ".join(f"CWE-{n}" for n in rule.cwe), rule.summary())  # fmt: skip
+    Console(highlight=False).print(table)
+
+
+def _rule_record(rule: Any) -> dict[str, Any]:
+    return {
+        "code": rule.code,
+        "name": rule.name,
+        "severity": rule.severity.label,
+        "precision": rule.precision.value,
+        "owasp": list(rule.owasp),
+        "cwe": [f"CWE-{n}" for n in rule.cwe],
+        "summary": rule.summary(),
+        "options": {key: _default(field) for key, field in rule.option_fields().items()},
+    }
+
+
+def _default(field: Any) -> Any:
+    return field.default if field.default_factory is __import__("dataclasses").MISSING else field.default_factory()
+
+
+@main.command()
+@click.argument("code")
+@_guarded
+def explain(code: str) -> None:
+    """Show the documentation of the rule CODE (a code like AL101 or a name like jwt-alg-none)."""
+    from rich.console import Console
+    from rich.markdown import Markdown
+
+    wanted = code.strip()
+    for rule in all_rules():
+        if wanted.upper() == rule.code or wanted == rule.name:
+            header = f"# {rule.code} {rule.name}\n\nSeverity: **{rule.severity.label}** · Precision: " \
+                     f"{rule.precision.value} · OWASP {', '.join(rule.owasp)} · " \
+                     f"{', '.join(f'CWE-{n}' for n in rule.cwe)}\n\n"  # fmt: skip
+            Console(highlight=False).print(Markdown(header + rule.docs()))
+            return
+    expand_selector(wanted, "explain")  # raises with a "did you mean"
+    raise UsageError(f"{code!r} names several rules; give one code")

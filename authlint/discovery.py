@@ -1,0 +1,127 @@
+"""Which files a scan reads: Python sources under the given paths, minus exclusions.
+
+Exclusions are gitignore-style patterns relative to the project root (`exclude`
+replaces the defaults, `extend-exclude` adds to them) plus every `.gitignore` met on the
+way down. A file named explicitly on the command line is scanned even when excluded,
+unless `force-exclude` is set (what pre-commit wants: it passes every changed file).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import pathspec
+
+PYTHON_SUFFIXES = (".py", ".pyi")
+
+DEFAULT_EXCLUDE = (
+    ".git", ".hg", ".svn", ".bzr", ".venv", "venv", ".env", "env", ".tox", ".nox", ".eggs",
+    "*.egg-info", "node_modules", "build", "dist", "__pycache__", "__pypackages__", "_build",
+    "buck-out", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".pytype", ".authlint_cache",
+    ".ipynb_checkpoints", "site-packages",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    path: Path  # as found on disk
+    display: str  # relative to the working directory when inside it, POSIX
+    relative_to_root: str  # relative to the project root, for per-file-ignores
+
+
+class Discovery:
+    def __init__(
+        self,
+        root: Path,
+        exclude: list[str] | None,
+        extend_exclude: list[str],
+        respect_gitignore: bool = True,
+        force_exclude: bool = False,
+    ) -> None:
+        self.root = root.resolve()
+        patterns = list(DEFAULT_EXCLUDE if exclude is None else exclude) + list(extend_exclude)
+        self._excluded = pathspec.PathSpec.from_lines("gitwildmatch", patterns)
+        self._respect_gitignore = respect_gitignore
+        self._force_exclude = force_exclude
+        self._gitignores: dict[Path, pathspec.PathSpec | None] = {}
+        self._cwd = Path.cwd().resolve()
+
+    def files(self, paths: list[Path]) -> list[SourceFile]:
+        found: dict[Path, SourceFile] = {}
+        for path in paths:
+            for file in self._expand(path):
+                resolved = file.resolve()
+                found.setdefault(resolved, self._source_file(file, resolved))
+        return sorted(found.values(), key=lambda f: f.display)
+
+    def _expand(self, path: Path) -> Iterator[Path]:
+        if path.is_dir():
+            if not self._is_excluded(path.resolve(), is_dir=True):
+                yield from self._walk(path)
+        elif not (self._force_exclude and self._is_excluded(path.resolve(), is_dir=False)):
+            yield path
+
+    def _walk(self, top: Path) -> Iterator[Path]:
+        for directory, dirnames, filenames in os.walk(top, followlinks=False):
+            here = Path(directory)
+            resolved_here = here.resolve()
+            dirnames[:] = sorted(d for d in dirnames if not self._is_excluded(resolved_here / d, is_dir=True))
+            for name in sorted(filenames):
+                if name.endswith(PYTHON_SUFFIXES) and not self._is_excluded(resolved_here / name, is_dir=False):
+                    candidate = here / name
+                    if candidate.is_file():
+                        yield candidate
+
+    def _is_excluded(self, resolved: Path, is_dir: bool) -> bool:
+        relative = self._relative(resolved, self.root)
+        if relative is not None:
+            target = relative + ("/" if is_dir else "")
+            if self._excluded.match_file(target):
+                return True
+        elif self._excluded.match_file(resolved.name + ("/" if is_dir else "")):
+            return True
+        return self._respect_gitignore and self._gitignored(resolved, is_dir)
+
+    def _gitignored(self, resolved: Path, is_dir: bool) -> bool:
+        for directory in resolved.parents:
+            spec = self._gitignore_spec(directory)
+            if spec is not None:
+                relative = resolved.relative_to(directory).as_posix() + ("/" if is_dir else "")
+                if spec.match_file(relative):
+                    return True
+            if directory == self.root or (directory / ".git").exists():
+                break
+        return False
+
+    def _gitignore_spec(self, directory: Path) -> pathspec.PathSpec | None:
+        if directory not in self._gitignores:
+            self._gitignores[directory] = _read_gitignore(directory / ".gitignore")
+        return self._gitignores[directory]
+
+    def _source_file(self, file: Path, resolved: Path) -> SourceFile:
+        display = self._relative(resolved, self._cwd)
+        if display is None:
+            display = file.as_posix() if not file.is_absolute() else resolved.as_posix()
+        relative_to_root = self._relative(resolved, self.root) or resolved.name
+        return SourceFile(file, display, relative_to_root)
+
+    @staticmethod
+    def _relative(path: Path, base: Path) -> str | None:
+        try:
+            return path.relative_to(base).as_posix()
+        except ValueError:
+            return None
+
+
+def _read_gitignore(path: Path) -> pathspec.PathSpec | None:
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    try:
+        return pathspec.GitIgnoreSpec.from_lines(lines)
+    except Exception:  # a broken .gitignore line should not stop the scan
+        return None
