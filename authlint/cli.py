@@ -6,6 +6,7 @@ or internal error. Errors are one line on stderr, never a traceback.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import os
@@ -184,12 +185,16 @@ def _exit_code(result: ScanResult, fail_on: Severity, exit_zero: bool) -> int:
 
 
 @main.command()
-@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--format", "output_format", type=click.Choice(["table", "json", "markdown"]), default="table",
+              show_default=True)  # fmt: skip
 @_guarded
 def rules(output_format: str) -> None:
     """List every rule: code, name, severity, OWASP and CWE."""
     if output_format == "json":
         click.echo(json.dumps([_rule_record(rule) for rule in all_rules()], indent=2))
+        return
+    if output_format == "markdown":
+        click.echo(rules_markdown(), nl=False)
         return
     from rich.console import Console
     from rich.table import Table
@@ -202,6 +207,16 @@ def rules(output_format: str) -> None:
         table.add_row(rule.code, rule.name, record["severity"], ", ".join(rule.owasp),
                       ", ".join(f"CWE-{n}" for n in rule.cwe), rule.summary())  # fmt: skip
     Console(highlight=False).print(table)
+
+
+def rules_markdown() -> str:
+    """The rules table of the README (a test keeps the two identical)."""
+    lines = ["| Code | Name | Severity | OWASP | CWE | What it finds |", "|---|---|---|---|---|---|"]
+    for rule in all_rules():
+        cwe = ", ".join(f"CWE-{n}" for n in rule.cwe)
+        lines.append(f"| {rule.code} | `{rule.name}` | {rule.severity.label} | {', '.join(rule.owasp)} | {cwe} "
+                     f"| {rule.summary()} |")  # fmt: skip
+    return "\n".join(lines) + "\n"
 
 
 def _rule_record(rule: Any) -> dict[str, Any]:
@@ -217,8 +232,8 @@ def _rule_record(rule: Any) -> dict[str, Any]:
     }
 
 
-def _default(field: Any) -> Any:
-    return field.default if field.default_factory is __import__("dataclasses").MISSING else field.default_factory()
+def _default(field: dataclasses.Field) -> Any:
+    return field.default if field.default_factory is dataclasses.MISSING else field.default_factory()
 
 
 @main.command()

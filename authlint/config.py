@@ -182,9 +182,9 @@ def _rules_table(where: str, value: Any) -> dict[str, dict[str, Any]]:
     return value
 
 
-def _compile_globs(where: str, globs: list[str]) -> pathspec.PathSpec:
+def _compile_globs(where: str, globs: list[str]) -> pathspec.GitIgnoreSpec:
     try:
-        return pathspec.PathSpec.from_lines("gitwildmatch", globs)
+        return pathspec.GitIgnoreSpec.from_lines(globs)
     except Exception as exc:  # pathspec raises several types for bad patterns
         raise ConfigError(f"{where}: invalid glob pattern: {exc}") from None
 

@@ -43,7 +43,7 @@ class Discovery:
     ) -> None:
         self.root = root.resolve()
         patterns = list(DEFAULT_EXCLUDE if exclude is None else exclude) + list(extend_exclude)
-        self._excluded = pathspec.PathSpec.from_lines("gitwildmatch", patterns)
+        self._excluded = pathspec.GitIgnoreSpec.from_lines(patterns)
         self._respect_gitignore = respect_gitignore
         self._force_exclude = force_exclude
         self._gitignores: dict[Path, pathspec.PathSpec | None] = {}

@@ -36,9 +36,17 @@ def actual_findings(result: FileResult) -> Expectation:
     return {(finding.span.line, finding.code) for finding in result.findings}
 
 
-def describe_mismatch(path: str, expected: Expectation, actual: Expectation) -> str:
-    lines = [f"missing {code} at {path}:{line}" for line, code in sorted(expected - actual)]
-    lines += [f"unexpected {code} at {path}:{line}" for line, code in sorted(actual - expected)]
+def describe_mismatch(path: str, expected: set[tuple], actual: set[tuple]) -> str:
+    """`missing AL101 at app.py:12` / `unexpected AL203 at app.py:15`, one line each.
+
+    Items are (line, code) pairs, or (path, line, code) triples when `path` is empty.
+    """
+
+    def where(item: tuple) -> str:
+        return f"{path}:{item[0]}" if path else ":".join(str(part) for part in item[:-1])
+
+    lines = [f"missing {item[-1]} at {where(item)}" for item in sorted(expected - actual)]
+    lines += [f"unexpected {item[-1]} at {where(item)}" for item in sorted(actual - expected)]
     return "\n".join(lines)
 
 

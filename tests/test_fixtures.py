@@ -1,0 +1,48 @@
+"""Every rule over every fixture: the `# expect:` annotations are the exact findings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from authlint.cli import scan
+from authlint.config import Config
+from authlint.testing import check_fixture, describe_mismatch, expected_findings
+
+from conftest import FIXTURES, REPO
+
+# Files authlint must survive but cannot analyse; tests/test_bad_input.py covers them.
+BAD_INPUT = FIXTURES / "bad_input"
+
+
+def fixture_files() -> list[Path]:
+    return sorted(p for p in FIXTURES.rglob("*.py") if BAD_INPUT not in p.parents)
+
+
+@pytest.mark.parametrize("path", fixture_files(), ids=lambda p: str(p.relative_to(FIXTURES)))
+def test_fixture_findings_match_annotations(path: Path) -> None:
+    _, mismatch = check_fixture(path)
+    assert not mismatch, "\n" + mismatch
+
+
+def test_scanning_the_fixtures_folder_reports_exactly_the_annotated_lines(monkeypatch) -> None:
+    """The same check through discovery and the process pool, as `authlint check fixtures/` does."""
+    monkeypatch.chdir(REPO)
+    result = scan([Path("fixtures")], Config(root=REPO), jobs=2)
+    actual = {(f.path, f.span.line, f.code) for f in result.findings}
+    expected = set()
+    for path in FIXTURES.rglob("*.py"):
+        try:
+            text = path.read_bytes().decode("utf-8")
+        except UnicodeDecodeError:
+            text = path.read_bytes().decode("latin-1")
+        try:
+            lines = expected_findings(text)
+        except Exception:  # bad input fixtures are not tokenizable; they expect nothing
+            continue
+        relative = path.relative_to(REPO).as_posix()
+        expected |= {(relative, line, code) for line, code in lines}
+    mismatch = describe_mismatch("", expected, actual)
+    assert not mismatch, "\n" + mismatch
+    assert not result.internal_errors
