@@ -34,19 +34,27 @@ class _RecordingState(CodegenState):
     # Where the last token of code (not whitespace, not a comment) ended: the end of
     # a node whose syntactic end libcst hoists from its last child.
     code_end: tuple = (1, 0)
+    # Ranges whose start libcst hoists from their first child: they start at the next
+    # token of code.
+    awaiting_start: list = field(default_factory=list)
 
     def add_indent_tokens(self) -> None:
         for token in self.indent_tokens:
             self.column += len(token)
 
     def add_token(self, value: str) -> None:
+        is_code = bool(value) and not value.isspace() and not value.startswith(("#", "\\"))
+        if is_code and self.awaiting_start:
+            for pending in self.awaiting_start:
+                pending[0] = (self.line, self.column)
+            self.awaiting_start.clear()
         if "\n" in value or "\r" in value:
             lines = value.replace("\r\n", "\n").replace("\r", "\n").split("\n")
             self.line += len(lines) - 1
             self.column = len(lines[-1])
         else:
             self.column += len(value)
-        if value and not value.isspace() and not value.startswith(("#", "\\")):
+        if is_code:
             self.code_end = (self.line, self.column)
 
     def pop_trailing_newline(self) -> None:
@@ -68,14 +76,16 @@ class _RecordingState(CodegenState):
     def record_syntactic_position(self, node, *, start_node=None, end_node=None):  # noqa: ARG002
         if id(node) not in self.targets:
             return _NO_RECORD
-        return self._record(node, hoisted_end=end_node is not None)
+        return self._record(node, hoisted_start=start_node is not None, hoisted_end=end_node is not None)
 
     @contextlib.contextmanager
-    def _record(self, node: libcst.CSTNode, hoisted_end: bool) -> Iterator[None]:
-        start = (self.line, self.column)
+    def _record(self, node: libcst.CSTNode, hoisted_start: bool, hoisted_end: bool) -> Iterator[None]:
+        start = [(self.line, self.column)]
+        if hoisted_start:
+            self.awaiting_start.append(start)
         yield
         end = self.code_end if hoisted_end else (self.line, self.column)
-        self.ranges[id(node)] = (start, end)
+        self.ranges[id(node)] = (start[0], end)
 
 
 def resolve_spans(module: libcst.Module, nodes: Iterable[libcst.CSTNode]) -> dict[int, Span]:
