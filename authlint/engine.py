@@ -8,6 +8,7 @@ traceback) and disabled for the rest of the file; the other rules carry on.
 from __future__ import annotations
 
 import re
+import threading
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,11 +93,45 @@ def analyze_text(
     ]
     if not active:
         return FileResult(display_path)
+    return _on_large_stack(_parse_and_run, text, display_path, active, modules)
+
+
+# Deeply nested code that CPython accepts still recurses deeply in libcst's native parser
+# and code generator; a thread with a large stack (reserved, not committed, memory)
+# keeps that from overflowing the process's 8 MB main stack.
+_STACK_SIZE = 512 * 1024 * 1024
+
+
+def _on_large_stack(function, *args):
+    outcome: list = []
+
+    def target() -> None:
+        try:
+            outcome.append((True, function(*args)))
+        except BaseException as exc:  # handed back to the calling thread below
+            outcome.append((False, exc))
+
+    previous = threading.stack_size(_STACK_SIZE)
+    try:
+        thread = threading.Thread(target=target, name="authlint-parse")
+    finally:
+        threading.stack_size(previous)
+    thread.start()
+    thread.join()
+    ok, value = outcome[0]
+    if not ok:
+        raise value
+    return value
+
+
+def _parse_and_run(text: str, path: str, active: list[RuleSetting], modules: frozenset[str]) -> FileResult:
     try:
         module = parse(text)
+        return _run_rules(module, text, path, active, modules)
     except SourceError as exc:
-        return _failed(display_path, exc.kind, exc.message)
-    return _run_rules(module, text, display_path, active, modules)
+        return _failed(path, exc.kind, exc.message)
+    except RecursionError:
+        return _failed(path, "parse", "too deeply nested to analyse")
 
 
 def _run_rules(
@@ -105,11 +140,7 @@ def _run_rules(
     ctx = FileContext(path, module, modules)
     result = FileResult(path, parsed=True)
     guards = [_RuleGuard(s.rule(ctx, s.options, s.severity), path, result.errors) for s in active]
-    try:
-        walk(module, Dispatch([ctx.tracker, *guards]))
-    except RecursionError:
-        result.errors.append(FileError(path, "parse", "too deeply nested to analyse"))
-        return result
+    walk(module, Dispatch([ctx.tracker, *guards]))
     result.findings = _findings(module, text, path, ctx.pending)
     return result
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import io
 import tokenize
 from dataclasses import dataclass
@@ -39,20 +40,47 @@ def decode(data: bytes) -> Source:
     return Source(text=text, encoding=encoding)
 
 
+_TOO_DEEP = "too deeply nested to analyse"
+
+
 def parse(text: str) -> libcst.Module:
     if "\x00" in text:
         raise SourceError("parse", "source contains a null byte")
+    cpython_error = _screen_with_cpython(text)
     try:
         return libcst.parse_module(text)
     except libcst.ParserSyntaxError as exc:
-        reason = _first_line(exc.message) or "invalid syntax"
-        raise SourceError(
-            "parse", f"syntax error at line {exc.raw_line}, column {exc.raw_column + 1}: {reason}"
-        ) from None
+        if cpython_error is not None and cpython_error.lineno:
+            # CPython says it better ("Missing parentheses in call to 'print'").
+            line, column, reason = cpython_error.lineno, cpython_error.offset or 1, cpython_error.msg
+        else:
+            line, column, reason = exc.raw_line, exc.raw_column + 1, _first_line(exc.message)
+        raise SourceError("parse", f"syntax error at line {line}, column {column}: {reason or 'invalid syntax'}") from None
     except RecursionError:
-        raise SourceError("parse", "too deeply nested for the parser") from None
+        raise SourceError("parse", _TOO_DEEP) from None
     except Exception as exc:  # the native parser raises plain exceptions on odd input
         raise SourceError("parse", f"cannot parse: {_first_line(str(exc)) or type(exc).__name__}") from None
+
+
+def _screen_with_cpython(text: str) -> SyntaxError | None:
+    """Refuse nesting that would crash libcst; return CPython's syntax error, if any.
+
+    libcst's native parser overflows the C stack (a segfault, not an exception) on
+    nesting that CPython itself refuses. CPython's parser checks depth safely and costs a
+    tenth of libcst's, so it screens first. Ordinary syntax errors are left for libcst to
+    confirm: it knows newer grammar than the running Python may.
+    """
+    try:
+        ast.parse(text)
+    except (RecursionError, MemoryError):
+        raise SourceError("parse", _TOO_DEEP) from None
+    except SyntaxError as exc:
+        if "too many nested" in str(exc) or "too complex" in str(exc):
+            raise SourceError("parse", f"{_TOO_DEEP}: {exc.msg}") from None
+        return exc
+    except ValueError:
+        pass
+    return None
 
 
 def _first_line(text: str) -> str:
