@@ -214,6 +214,22 @@ def claims_payload(ctx: FileContext, op: JwtOperation) -> Mapping[str, libcst.Ba
     return ctx.dict_entries(op.arg("payload"))
 
 
+def known_claims(ctx: FileContext, op: JwtOperation) -> Mapping[str, libcst.BaseExpression | None]:
+    """The claims an encode call is known to sign, even when its payload is only partly known.
+
+    All of them when `claims_payload` knows them; otherwise the keys added to the payload's
+    name before the call (`to_encode = data.copy(); to_encode.update({"exp": expire})`).
+    Never use it to say a claim is missing: the unknown part may hold it.
+    """
+    entries = claims_payload(ctx, op)
+    if entries is not None:
+        return entries
+    payload = op.arg("payload")
+    if op.kind != ENCODE or not isinstance(payload, libcst.Name):
+        return {}
+    return dict(ctx.resolver.added_keys(payload.value))
+
+
 def algorithm_names(ctx: FileContext, expr: libcst.CSTNode | None) -> list[str] | None:
     """`["HS256", "RS256"]` for an algorithms argument (a str, list, tuple or set of them)."""
     value = ctx.literal(expr)
