@@ -6,8 +6,17 @@ from authlint.facts import jwt
 from authlint.model import Precision, Severity
 from authlint.rule import FileRule
 
-# joserfc validates claims separately (JWTClaimsRegistry), so its decode is not judged here.
-_KEYWORD_LIBRARIES = ("PyJWT", "python-jose")
+_CONSEQUENCE = "a token minted for another service is accepted here"
+_MESSAGES = {
+    jwt.DISABLED: "{call} is called with `\"verify_aud\": False` in its options: " + _CONSEQUENCE
+    + "; remove it and pass audience=\"<this API's identifier>\"",
+    jwt.NOT_PASSED: "{call} is called without `audience=`: " + _CONSEQUENCE + "; pass audience=\"<this API's identifier>\"",
+    jwt.PASSED_NONE: "{call} is called with `audience=None`: " + _CONSEQUENCE + "; pass audience=\"<this API's identifier>\"",
+    jwt.NO_CLAIMS_OPTIONS: "{call} is called without `claims_options`: `claims.validate()` will not check "
+    "`aud`, so " + _CONSEQUENCE + "; pass claims_options={{\"aud\": {{\"essential\": True, \"values\": [...]}}}}",
+    jwt.NOT_IN_CLAIMS_OPTIONS: "{call} has no \"aud\" entry in `claims_options`: `claims.validate()` will "
+    "not check it, so " + _CONSEQUENCE + "; add \"aud\": {{\"essential\": True, \"values\": [...]}}",
+}
 
 
 class JwtAudienceNotVerified(FileRule):
@@ -74,36 +83,6 @@ class JwtAudienceNotVerified(FileRule):
 
     def visit_Call(self, node: libcst.Call) -> None:
         op = jwt.jwt_operation(self.ctx, node)
-        if op is None or op.kind != jwt.DECODE or not jwt.is_verifying_decode(self.ctx, op):
-            return
-        if op.library in _KEYWORD_LIBRARIES:
-            self._check_keyword(op)
-        elif op.library == "Authlib":
-            self._check_claims_options(op)
-
-    def _check_keyword(self, op: jwt.JwtOperation) -> None:
-        disabled = jwt.disabled_check(self.ctx, op, "verify_aud")
-        audience = op.arg("audience")
-        if disabled is not None:
-            self.report(disabled, f"{op.written} is called with `\"verify_aud\": False` in its options: a token "
-                        "minted for another service is accepted here; remove it and pass "
-                        "audience=\"<this API's identifier>\"")  # fmt: skip
-        elif audience is None and op.has("audience") is False:
-            self.report(op.call, f"{op.written} is called without `audience=`: a token minted for another "
-                        "service is accepted here; pass audience=\"<this API's identifier>\"")  # fmt: skip
-        elif audience is not None and self.ctx.literal(audience) is None:
-            self.report(audience, f"{op.written} is called with `audience=None`: a token minted for another "
-                        "service is accepted here; pass audience=\"<this API's identifier>\"")  # fmt: skip
-
-    def _check_claims_options(self, op: jwt.JwtOperation) -> None:
-        claims_options = op.arg("claims_options")
-        if claims_options is None and op.has("claims_options") is False:
-            self.report(op.call, f"{op.written} is called without `claims_options`: `claims.validate()` will not "
-                        "check the audience, so a token minted for another service is accepted; pass "
-                        "claims_options={\"aud\": {\"essential\": True, \"values\": [...]}}")  # fmt: skip
-            return
-        entries = self.ctx.dict_entries(claims_options)
-        if entries is not None and "aud" not in entries:
-            self.report(claims_options, f"{op.written} has no \"aud\" entry in `claims_options`: "
-                        "`claims.validate()` will not check the audience, so a token minted for another service "
-                        "is accepted; add \"aud\": {\"essential\": True, \"values\": [...]}")  # fmt: skip
+        gap = jwt.claim_check_gap(self.ctx, op, "aud") if op is not None else None
+        if gap is not None:
+            self.report(gap.node, _MESSAGES[gap.reason].format(call=op.written))

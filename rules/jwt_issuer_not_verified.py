@@ -6,8 +6,17 @@ from authlint.facts import jwt
 from authlint.model import Precision, Severity
 from authlint.rule import FileRule
 
-# joserfc validates claims separately (JWTClaimsRegistry), so its decode is not judged here.
-_KEYWORD_LIBRARIES = ("PyJWT", "python-jose")
+_CONSEQUENCE = "a token from any issuer that shares the key is accepted here"
+_MESSAGES = {
+    jwt.DISABLED: "{call} is called with `\"verify_iss\": False` in its options: " + _CONSEQUENCE
+    + "; remove it and pass issuer=\"<your identity provider>\"",
+    jwt.NOT_PASSED: "{call} is called without `issuer=`: " + _CONSEQUENCE + "; pass issuer=\"<your identity provider>\"",
+    jwt.PASSED_NONE: "{call} is called with `issuer=None`: " + _CONSEQUENCE + "; pass issuer=\"<your identity provider>\"",
+    jwt.NO_CLAIMS_OPTIONS: "{call} is called without `claims_options`: `claims.validate()` will not check "
+    "`iss`, so " + _CONSEQUENCE + "; pass claims_options={{\"iss\": {{\"essential\": True, \"value\": \"...\"}}}}",
+    jwt.NOT_IN_CLAIMS_OPTIONS: "{call} has no \"iss\" entry in `claims_options`: `claims.validate()` will "
+    "not check it, so " + _CONSEQUENCE + "; add \"iss\": {{\"essential\": True, \"value\": \"...\"}}",
+}
 
 
 class JwtIssuerNotVerified(FileRule):
@@ -85,36 +94,6 @@ class JwtIssuerNotVerified(FileRule):
 
     def visit_Call(self, node: libcst.Call) -> None:
         op = jwt.jwt_operation(self.ctx, node)
-        if op is None or op.kind != jwt.DECODE or not jwt.is_verifying_decode(self.ctx, op):
-            return
-        if op.library in _KEYWORD_LIBRARIES:
-            self._check_keyword(op)
-        elif op.library == "Authlib":
-            self._check_claims_options(op)
-
-    def _check_keyword(self, op: jwt.JwtOperation) -> None:
-        disabled = jwt.disabled_check(self.ctx, op, "verify_iss")
-        issuer = op.arg("issuer")
-        if disabled is not None:
-            self.report(disabled, f"{op.written} is called with `\"verify_iss\": False` in its options: a token "
-                        "from any issuer that shares the key is accepted here; remove it and pass "
-                        "issuer=\"<your identity provider>\"")  # fmt: skip
-        elif issuer is None and op.has("issuer") is False:
-            self.report(op.call, f"{op.written} is called without `issuer=`: a token from any issuer that shares "
-                        "the key is accepted here; pass issuer=\"<your identity provider>\"")  # fmt: skip
-        elif issuer is not None and self.ctx.literal(issuer) is None:
-            self.report(issuer, f"{op.written} is called with `issuer=None`: a token from any issuer that shares "
-                        "the key is accepted here; pass issuer=\"<your identity provider>\"")  # fmt: skip
-
-    def _check_claims_options(self, op: jwt.JwtOperation) -> None:
-        claims_options = op.arg("claims_options")
-        if claims_options is None and op.has("claims_options") is False:
-            self.report(op.call, f"{op.written} is called without `claims_options`: `claims.validate()` will not "
-                        "check the issuer, so a token from any issuer that shares the key is accepted; pass "
-                        "claims_options={\"iss\": {\"essential\": True, \"value\": \"...\"}}")  # fmt: skip
-            return
-        entries = self.ctx.dict_entries(claims_options)
-        if entries is not None and "iss" not in entries:
-            self.report(claims_options, f"{op.written} has no \"iss\" entry in `claims_options`: "
-                        "`claims.validate()` will not check the issuer, so a token from any issuer that shares "
-                        "the key is accepted; add \"iss\": {\"essential\": True, \"value\": \"...\"}")  # fmt: skip
+        gap = jwt.claim_check_gap(self.ctx, op, "iss") if op is not None else None
+        if gap is not None:
+            self.report(gap.node, _MESSAGES[gap.reason].format(call=op.written))

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Mapping
 import libcst
 
 from authlint.facts.calls import CallArguments
-from authlint.facts.literals import UNKNOWN
 from authlint.facts.names import dotted_name
 
 if TYPE_CHECKING:
@@ -249,5 +248,54 @@ def header_algorithm(ctx: FileContext, op: JwtOperation) -> tuple[libcst.CSTNode
     return (entries["alg"], value) if isinstance(value, str) else None  # type: ignore[return-value]
 
 
-def literal_or_unknown(ctx: FileContext, expr: libcst.CSTNode | None):
-    return UNKNOWN if expr is None else ctx.literal(expr)
+# Claim checks a decode can skip -------------------------------------------------
+
+DISABLED = "disabled"  # `verify_aud: False` in the options
+NOT_PASSED = "not-passed"  # no `audience=` argument
+PASSED_NONE = "passed-none"  # `audience=None`
+NO_CLAIMS_OPTIONS = "no-claims-options"  # Authlib decode without claims_options
+NOT_IN_CLAIMS_OPTIONS = "not-in-claims-options"  # claims_options without the claim
+
+_CLAIM_ARGUMENTS = {"aud": "audience", "iss": "issuer"}
+# joserfc validates claims separately (JWTClaimsRegistry), so its decode is not judged.
+_CLAIM_KEYWORD_LIBRARIES = ("PyJWT", "python-jose")
+
+
+@dataclass(frozen=True)
+class ClaimCheckGap:
+    """Why a verifying decode does not check `aud` or `iss`, and the node to report."""
+
+    node: libcst.CSTNode
+    reason: str
+
+
+def claim_check_gap(ctx: FileContext, op: JwtOperation, claim: str) -> ClaimCheckGap | None:
+    """How a verifying decode leaves `claim` ("aud" or "iss") unchecked, if it does."""
+    if op.kind != DECODE or not is_verifying_decode(ctx, op):
+        return None
+    if op.library in _CLAIM_KEYWORD_LIBRARIES:
+        return _keyword_claim_gap(ctx, op, claim)
+    if op.library == "Authlib":
+        return _claims_options_gap(ctx, op, claim)
+    return None
+
+
+def _keyword_claim_gap(ctx: FileContext, op: JwtOperation, claim: str) -> ClaimCheckGap | None:
+    disabled = disabled_check(ctx, op, f"verify_{claim}")
+    if disabled is not None:
+        return ClaimCheckGap(disabled, DISABLED)
+    role = _CLAIM_ARGUMENTS[claim]
+    argument = op.arg(role)
+    if argument is None:
+        return ClaimCheckGap(op.call, NOT_PASSED) if op.has(role) is False else None
+    return ClaimCheckGap(argument, PASSED_NONE) if ctx.literal(argument) is None else None
+
+
+def _claims_options_gap(ctx: FileContext, op: JwtOperation, claim: str) -> ClaimCheckGap | None:
+    claims_options = op.arg("claims_options")
+    if claims_options is None:
+        return ClaimCheckGap(op.call, NO_CLAIMS_OPTIONS) if op.has("claims_options") is False else None
+    entries = ctx.dict_entries(claims_options)
+    if entries is not None and claim not in entries:
+        return ClaimCheckGap(claims_options, NOT_IN_CLAIMS_OPTIONS)
+    return None
