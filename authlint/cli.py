@@ -148,7 +148,8 @@ def scan(paths: list[Path], config: Config, jobs: int) -> ScanResult:
     results = analyze_files(files, file_settings(config), jobs)
     findings = sorted((f for r in results for f in r.findings), key=lambda f: f.sort_key)
     errors = [e for r in results for e in r.errors]
-    return ScanResult(str(Path.cwd()), findings, errors, len(files), enabled_rules(config))
+    suppressed = sum(r.suppressed for r in results)
+    return ScanResult(str(Path.cwd()), findings, errors, len(files), enabled_rules(config), suppressed)
 
 
 def _report(result: ScanResult, options: dict[str, Any]) -> None:
@@ -160,11 +161,18 @@ def _report(result: ScanResult, options: dict[str, Any]) -> None:
     text = render(fmt, result, color=color, statistics=options["statistics"], width=width,
                   category=options["sarif_category"], quiet=options["quiet"])  # fmt: skip
     if to_file:
-        write_atomic(options["output"], text)
+        _write_report(options["output"], text)
     else:
         click.echo(text, nl=False, color=color)
     if options["sarif_output"] is not None:
-        write_atomic(options["sarif_output"], render("sarif", result, category=options["sarif_category"]))
+        _write_report(options["sarif_output"], render("sarif", result, category=options["sarif_category"]))
+
+
+def _write_report(path: Path, text: str) -> None:
+    try:
+        write_atomic(path, text)
+    except OSError as exc:  # name the report, not write_atomic's temporary file
+        raise UsageError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
 
 
 def _print_errors(errors: list[FileError], quiet: bool) -> None:

@@ -141,28 +141,32 @@ def _run_rules(
     result = FileResult(path, parsed=True)
     guards = [_RuleGuard(s.rule(ctx, s.options, s.severity), path, result.errors) for s in active]
     walk(module, Dispatch([ctx.tracker, *guards]))
-    result.findings = _findings(module, text, path, ctx.pending)
+    result.findings, result.suppressed = _findings(module, text, path, ctx.pending)
     return result
 
 
-def _findings(module: libcst.Module, text: str, path: str, pending: list[PendingFinding]) -> list[Finding]:
+def _findings(
+    module: libcst.Module, text: str, path: str, pending: list[PendingFinding]
+) -> tuple[list[Finding], int]:
+    """The reportable findings, and how many suppression comments silenced."""
     if not pending:
-        return []
+        return [], 0
     nodes = [p.node for p in pending] + [p.statement for p in pending if p.statement is not None]
     spans = resolve_spans(module, nodes)
     lines = text.splitlines()
     suppressions = suppression_table(text)
-    findings = []
+    findings, suppressed = [], 0
     for p in pending:
         span = spans[id(p.node)]
         statement_line = spans[id(p.statement)].line if p.statement is not None else span.line
         if suppressions.is_suppressed(p.rule.code, (span.line, statement_line)):
+            suppressed += 1
             continue
         source_line = lines[span.line - 1] if span.line <= len(lines) else ""
         findings.append(
             Finding(p.rule.code, p.rule.name, p.message, p.severity, path, span, statement_line, source_line)
         )
-    return sorted(set(findings), key=lambda f: f.sort_key)
+    return sorted(set(findings), key=lambda f: f.sort_key), suppressed
 
 
 def _failed(path: str, kind: str, message: str) -> FileResult:

@@ -105,6 +105,7 @@ class FileResult:
     findings: list[Finding] = field(default_factory=list)
     errors: list[FileError] = field(default_factory=list)
     parsed: bool = False
+    suppressed: int = 0  # findings silenced by suppression comments
 
 
 @dataclass

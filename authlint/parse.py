@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import io
 import tokenize
+import warnings
 from dataclasses import dataclass
 
 import libcst
@@ -30,7 +31,11 @@ def decode(data: bytes) -> Source:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as exc:
-        raise SourceError("decode", _first_line(str(exc))) from None
+        # tokenize says "invalid or missing encoding declaration" for any undecodable bytes
+        reason = _first_line(str(exc))
+        if "invalid or missing" in reason:
+            reason = "cannot decode: not UTF-8 text and no valid coding declaration (binary file?)"
+        raise SourceError("decode", reason) from None
     try:
         text = data.decode(encoding)
     except (UnicodeDecodeError, LookupError) as exc:
@@ -71,7 +76,11 @@ def _screen_with_cpython(text: str) -> SyntaxError | None:
     confirm: it knows newer grammar than the running Python may.
     """
     try:
-        ast.parse(text)
+        with warnings.catch_warnings():
+            # Warnings about the scanned code ("invalid escape sequence") are not authlint's to
+            # print, and under -W error they would turn a valid file into a syntax error.
+            warnings.simplefilter("ignore")
+            ast.parse(text)
     except (RecursionError, MemoryError):
         raise SourceError("parse", _TOO_DEEP) from None
     except SyntaxError as exc:

@@ -108,17 +108,31 @@ class JwtHardcodedSecret(FileRule):
     cwe = (798, 321)
     requires = jwt.JWT_MODULES
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # One secret is one finding: a constant used by ten calls is reported at its first use.
+        self._reported_constants: set[int] = set()
+
     def visit_Call(self, node: libcst.Call) -> None:
         op = jwt.jwt_operation(self.ctx, node)
         if op is None or op.kind not in _KEY_OPERATIONS or jwt.signature_check_disabled(self.ctx, op) is not None:
             return
         key = op.arg("key")
         origin = self._origin(key, 0)
-        if key is None or origin is None:
+        if key is None or origin is None or self._already_reported(key):
             return
         self.report(key, f"the key passed to {op.written} is {origin}: anyone who can read the code can forge "
                     "tokens with it; load the key at runtime (os.environ[\"JWT_SECRET\"], a secret manager) "
                     "and rotate this one")  # fmt: skip
+
+    def _already_reported(self, key: libcst.CSTNode) -> bool:
+        constant = self.ctx.resolve(key) if isinstance(key, libcst.Name) else None
+        if constant is None or constant is key:
+            return False
+        if id(constant) in self._reported_constants:
+            return True
+        self._reported_constants.add(id(constant))
+        return False
 
     def _origin(self, expr: libcst.CSTNode | None, depth: int) -> str | None:
         """Where the constant secret in `expr` comes from, as a message phrase; None if it has none."""
