@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import functools
 import importlib
+import importlib.util
 import pkgutil
+import sys
+from pathlib import Path
+from types import ModuleType
 
 from authlint.rule import FileRule, Rule
 
@@ -18,8 +22,7 @@ class RegistryError(Exception):
 
 @functools.lru_cache(maxsize=None)
 def all_rules() -> tuple[type[Rule], ...]:
-    import authlint.rules as package
-
+    package = rules_package()
     found: list[type[Rule]] = []
     for info in pkgutil.iter_modules(package.__path__):
         if info.name.startswith("_"):
@@ -35,6 +38,29 @@ def all_rules() -> tuple[type[Rule], ...]:
         )
     _check_unique(found)
     return tuple(sorted(found, key=lambda rule: rule.code))
+
+
+def rules_package() -> ModuleType:
+    """`authlint.rules`: installed from `rules/`, or `rules/` itself in a source checkout.
+
+    The wheel maps the top-level `rules/` folder to `authlint.rules`; running from a
+    checkout without installing (`python -m pytest`, `python -m authlint`) finds the
+    folder beside `authlint/` instead.
+    """
+    try:
+        return importlib.import_module("authlint.rules")
+    except ModuleNotFoundError:
+        source = Path(__file__).resolve().parent.parent / "rules" / "__init__.py"
+        if not source.is_file():
+            raise
+    spec = importlib.util.spec_from_file_location(
+        "authlint.rules", source, submodule_search_locations=[str(source.parent)]
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["authlint.rules"] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def _check_unique(rules: list[type[Rule]]) -> None:
