@@ -59,7 +59,10 @@ _JOSE_DECODE = _api(
 _JOSE_SIGN = _api("python-jose", SIGN, key=("key", 1), algorithm=("algorithm", 3))
 _JOSE_VERIFY = _api("python-jose", VERIFY, key=("key", 1), algorithms=("algorithms", 2), verify=("verify", 3))
 _AUTHLIB_ENCODE = _api("Authlib", ENCODE, header=("header", 0), payload=("payload", 1), key=("key", 2))
-_AUTHLIB_DECODE = _api("Authlib", DECODE, token=("s", 0), key=("key", 1), claims_options=("claims_options", 3))
+_AUTHLIB_DECODE = _api(
+    "Authlib", DECODE, token=("s", 0), key=("key", 1), claims_cls=("claims_cls", 2),
+    claims_options=("claims_options", 3), claims_params=("claims_params", 4),
+)  # fmt: skip
 _AUTHLIB_ALLOWLIST = _api("Authlib", ALGORITHM_ALLOWLIST, algorithms=("algorithms", 0))
 _AUTHLIB_SIGN = _api("Authlib", SIGN, header=("protected", 0), key=("key", 2))
 _AUTHLIB_VERIFY = _api("Authlib", VERIFY, key=("key", 1))
@@ -248,6 +251,14 @@ def header_algorithm(ctx: FileContext, op: JwtOperation) -> tuple[libcst.CSTNode
     return (entries["alg"], value) if isinstance(value, str) else None  # type: ignore[return-value]
 
 
+def _maybe_given(ctx: FileContext, op: JwtOperation, role: str) -> bool:
+    """Whether the argument may be given a value other than None."""
+    argument = op.arg(role)
+    if argument is None:
+        return op.has(role) is None
+    return ctx.literal(argument) is not None
+
+
 # Claim checks a decode can skip -------------------------------------------------
 
 DISABLED = "disabled"  # `verify_aud: False` in the options
@@ -292,6 +303,8 @@ def _keyword_claim_gap(ctx: FileContext, op: JwtOperation, claim: str) -> ClaimC
 
 
 def _claims_options_gap(ctx: FileContext, op: JwtOperation, claim: str) -> ClaimCheckGap | None:
+    if _maybe_given(ctx, op, "claims_cls") or _maybe_given(ctx, op, "claims_params"):
+        return None  # a claims class (OpenID's IDToken) validates aud/iss from its params itself
     claims_options = op.arg("claims_options")
     if claims_options is None:
         return ClaimCheckGap(op.call, NO_CLAIMS_OPTIONS) if op.has("claims_options") is False else None
