@@ -31,6 +31,6 @@ def test_hook_entry_is_a_working_command_that_honours_excludes(tmp_path) -> None
     (tmp_path / "legacy").mkdir()
     (tmp_path / "legacy" / "old.py").write_text('import jwt\njwt.encode({}, None, algorithm="none")\n')
     # pre-commit passes every changed file by name; an excluded one must stay excluded.
-    command = [sys.executable, "-m", "authlint", *entry[2:], "legacy/old.py"]
+    command = [sys.executable, "-m", *entry, "legacy/old.py"]
     run = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stdout + run.stderr
