@@ -538,3 +538,19 @@ def test_write_atomic_keeps_the_mode_of_an_existing_file(tmp_path: Path) -> None
     target.chmod(0o640)
     write_atomic(target, "new\n")
     assert target.stat().st_mode & 0o777 == 0o640
+
+
+def test_write_atomic_writes_special_files_in_place(tmp_path) -> None:
+    """`-o /dev/null` must not replace the device with a regular file."""
+    import os
+    import stat
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        write_atomic(fifo, "report\n")
+        assert os.read(reader, 100) == b"report\n"
+    finally:
+        os.close(reader)
+    assert stat.S_ISFIFO(fifo.stat().st_mode)

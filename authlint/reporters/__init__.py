@@ -52,8 +52,16 @@ def render(
 
 
 def write_atomic(path: str | os.PathLike, text: str) -> None:
-    """Replace the file at `path` with `text`: readers see the old file or the new one, never half of one."""
+    """Replace the file at `path` with `text`: readers see the old file or the new one, never half of one.
+
+    A target that exists and is not a regular file (`/dev/null`, `/dev/stdout`, a FIFO) is
+    written in place: renaming over it would replace the device itself.
+    """
     target = Path(path)
+    if target.exists() and not target.is_file():
+        with target.open("w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        return
     handle = tempfile.NamedTemporaryFile(
         mode="w",
         encoding="utf-8",
