@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import builtins
-
 import libcst
 
 from authlint.facts import jwt
@@ -10,33 +8,7 @@ from authlint.rule import FileRule
 
 # Libraries whose decode takes an `options` dict that can switch the expiry check off.
 _OPTIONS_LIBRARIES = ("PyJWT", "python-jose")
-_BUILTINS = frozenset(dir(builtins))
 _FIX = 'add "exp": datetime.now(timezone.utc) + timedelta(minutes=15)'
-
-
-def _is_name(node: libcst.CSTNode, name: str) -> bool:
-    return isinstance(node, libcst.Name) and node.value == name
-
-
-def _is_literal_key(node: libcst.CSTNode | None) -> bool:
-    return isinstance(node, libcst.SimpleString)
-
-
-def _untracked_update(node: libcst.Call) -> bool:
-    """`d.update(other)`, `d.update(**kw)`, `d.setdefault(key)`: keys no one can read statically."""
-    method = node.func.attr.value  # type: ignore[attr-defined]
-    if method == "setdefault":
-        return not node.args or not _is_literal_key(node.args[0].value)
-    if method != "update":
-        return False
-    for arg in node.args:
-        if arg.keyword is not None:
-            continue
-        if not isinstance(arg.value, libcst.Dict) or arg.star:
-            return True
-        if any(not isinstance(e, libcst.DictElement) or not _is_literal_key(e.key) for e in arg.value.elements):
-            return True
-    return False
 
 
 class JwtExpiryMissing(FileRule):
@@ -108,34 +80,9 @@ class JwtExpiryMissing(FileRule):
     def _check_encode(self, op: jwt.JwtOperation) -> None:
         claims = jwt.claims_payload(self.ctx, op)
         payload = op.arg("payload")
-        if claims is None or payload is None or "exp" in claims or self._may_gain_keys(op, payload):
+        if claims is None or payload is None or "exp" in claims:
             return
         self.report(payload, f"{op.written} signs claims without an `exp` claim: the token never expires; {_FIX}")
-
-    def _may_gain_keys(self, op: jwt.JwtOperation, payload: libcst.BaseExpression) -> bool:
-        function = self.ctx.enclosing_function
-        if not isinstance(payload, libcst.Name) or function is None:
-            return False
-        return any(self._adds_unknown_keys(node, payload.value) for node in self.ctx.nodes_in(function))
-
-    def _adds_unknown_keys(self, node: libcst.CSTNode, name: str) -> bool:
-        """Whether `node` may add keys to the dict `name` that the facts layer cannot see."""
-        if isinstance(node, libcst.AssignTarget) and isinstance(node.target, libcst.Subscript):
-            target = node.target
-            if _is_name(target.value, name):
-                index = target.slice[0].slice if len(target.slice) == 1 else None
-                return not (isinstance(index, libcst.Index) and _is_literal_key(index.value))
-        if not isinstance(node, libcst.Call):
-            return False
-        func = node.func
-        if isinstance(func, libcst.Attribute) and _is_name(func.value, name):
-            return _untracked_update(node)
-        if not any(_is_name(arg.value, name) for arg in node.args):
-            return False
-        # Handed to a helper (`add_expiry(payload)`), the dict may come back with an `exp`;
-        # builtins (`len`, `str`) and JWT calls (the encode itself) do not add claims.
-        qualified = self.ctx.qualified_name(func) or ""
-        return qualified not in _BUILTINS and jwt.jwt_operation(self.ctx, node) is None
 
     def _check_decode(self, op: jwt.JwtOperation) -> None:
         disabled = jwt.disabled_check(self.ctx, op, "verify_exp")

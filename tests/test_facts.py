@@ -114,6 +114,12 @@ def is_f(call: libcst.Call) -> bool:
         ("f(dict(sub=1, aud='a'))", ["aud", "sub"]),
         ("def g(p):\n    f(p)", None),  # a parameter: unknowable
         ("def g(o):\n    f({**o, 'sub': 1})", None),
+        # keys nobody can read: the dict becomes unknowable from then on
+        ("def g(extra):\n    p = {'sub': 1}\n    p.update(extra)\n    f(p)", None),
+        ("def g(k):\n    p = {'sub': 1}\n    p[k] = 2\n    f(p)", None),
+        ("def g():\n    p = {'sub': 1}\n    add_expiry(p)\n    f(p)", None),
+        ("def g():\n    p = {'sub': 1}\n    print(len(p))\n    f(p)", ["sub"]),  # builtins add nothing
+        ("def g():\n    p = {'sub': 1}\n    p.setdefault('exp', 2)\n    f(p)", ["exp", "sub"]),
     ],
 )
 def test_dict_entries(source, expected) -> None:

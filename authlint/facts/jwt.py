@@ -229,7 +229,7 @@ def known_claims(ctx: FileContext, op: JwtOperation) -> Mapping[str, libcst.Base
     payload = op.arg("payload")
     if op.kind != ENCODE or not isinstance(payload, libcst.Name):
         return {}
-    return dict(ctx.resolver.added_keys(payload.value))
+    return dict(ctx.resolver.added_keys(payload.value) or {})
 
 
 def algorithm_names(ctx: FileContext, expr: libcst.CSTNode | None) -> list[str] | None:

@@ -84,10 +84,12 @@ class Evaluator:
     def _dict_entries(self, expr, depth):
         if depth > _MAX_DEPTH:
             return None
-        added: dict = {}
+        added: dict | None = {}
         if isinstance(expr, libcst.Name):
             added = self._resolver.added_keys(expr.value)
             expr = self._resolver.value_of(expr.value)
+        if added is None:
+            return None
         if isinstance(expr, libcst.Dict):
             entries = self._literal_dict_entries(expr, depth)
         elif isinstance(expr, libcst.Call) and self._resolver.qualified_name(expr.func) == "dict":

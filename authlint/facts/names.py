@@ -15,7 +15,7 @@ from typing import Iterable, Iterator
 
 import libcst
 
-_BUILTINS = frozenset(dir(builtins))
+BUILTIN_NAMES = frozenset(dir(builtins))
 
 
 @dataclass(frozen=True)
@@ -37,10 +37,13 @@ class Scope:
     bindings: dict[str, Binding] = field(default_factory=dict)
     # name -> {key: value expression} for `d["k"] = v`, `d.update(k=v)`, ...
     added_keys: dict[str, dict[str, libcst.BaseExpression | None]] = field(default_factory=dict)
+    # names whose dict may have gained keys nobody can read (`d.update(other)`, `helper(d)`)
+    opaque: set[str] = field(default_factory=set)
 
     def bind(self, name: str, binding: Binding) -> None:
         self.bindings[name] = binding
         self.added_keys.pop(name, None)
+        self.opaque.discard(name)
 
 
 def dotted_name(expr: libcst.CSTNode) -> str | None:
@@ -176,11 +179,18 @@ class Resolver:
                 return binding
         return None
 
-    def added_keys(self, name: str) -> dict[str, libcst.BaseExpression | None]:
+    def added_keys(self, name: str) -> dict[str, libcst.BaseExpression | None] | None:
+        """Keys added to the dict `name` since it was built; None once unseen keys may have been."""
+        scope = self.binding_scope(name)
+        if scope is None:
+            return {}
+        return None if name in scope.opaque else scope.added_keys.get(name, {})
+
+    def binding_scope(self, name: str) -> Scope | None:
         for scope in reversed(self.scopes):
             if name in scope.bindings:
-                return scope.added_keys.get(name, {})
-        return {}
+                return scope
+        return None
 
     def value_of(self, name: str) -> libcst.BaseExpression | None:
         binding = self.lookup(name)
@@ -209,7 +219,7 @@ class Resolver:
     def _qualify_name(self, name: str, depth: int) -> str | None:
         binding = self.lookup(name)
         if binding is None:
-            return name if name in _BUILTINS else None
+            return name if name in BUILTIN_NAMES else None
         if binding.kind == "import":
             return binding.qualified
         if binding.kind == "value" and isinstance(

@@ -6,9 +6,19 @@ It is the first visitor of every walk (and the last to leave a node), so when a 
 
 from __future__ import annotations
 
+from typing import Iterator, Sequence
+
 import libcst
 
-from authlint.facts.names import UNKNOWN_BINDING, Binding, Resolver, Scope, assigned_names, bind_statement
+from authlint.facts.names import (
+    BUILTIN_NAMES,
+    UNKNOWN_BINDING,
+    Binding,
+    Resolver,
+    Scope,
+    assigned_names,
+    bind_statement,
+)
 
 
 class ScopeTracker:
@@ -106,40 +116,49 @@ class ScopeTracker:
             self._bind_unknown(node.name.name)
 
     # Keys added to dicts after they were built ------------------------------
+    # A dict that may have gained keys nobody can read becomes opaque, so no rule
+    # claims a key is missing from it.
 
     def _record_subscript_key(self, target: libcst.BaseExpression, value: libcst.BaseExpression) -> None:
         if not (isinstance(target, libcst.Subscript) and isinstance(target.value, libcst.Name)):
             return
-        if len(target.slice) != 1 or not isinstance(target.slice[0].slice, libcst.Index):
-            return
-        key = target.slice[0].slice.value
-        if isinstance(key, libcst.SimpleString):
-            self._add_key(target.value.value, key.evaluated_value, value)
+        index = target.slice[0].slice if len(target.slice) == 1 else None
+        key = _literal_key(index.value) if isinstance(index, libcst.Index) else None
+        self._add_key(target.value.value, key, value)
 
-    def _add_key(self, name: str, key: object, value: libcst.BaseExpression | None) -> None:
-        if not isinstance(key, str):
+    def _add_key(self, name: str, key: str | None, value: libcst.BaseExpression | None) -> None:
+        scope = self.resolver.binding_scope(name)
+        if scope is None:
             return
-        for scope in reversed(self.resolver.scopes):
-            if name in scope.bindings:
-                scope.added_keys.setdefault(name, {})[key] = value
-                return
+        if key is None:
+            scope.opaque.add(name)
+        else:
+            scope.added_keys.setdefault(name, {})[key] = value
 
     def visit_Call(self, node: libcst.Call) -> None:
         func = node.func
-        if not (isinstance(func, libcst.Attribute) and isinstance(func.value, libcst.Name)):
-            return
-        name, method = func.value.value, func.attr.value
-        if method == "update":
-            for arg in node.args:
-                if arg.keyword is not None:
-                    self._add_key(name, arg.keyword.value, arg.value)
-                elif isinstance(arg.value, libcst.Dict):
-                    for element in arg.value.elements:
-                        if isinstance(element, libcst.DictElement) and isinstance(element.key, libcst.SimpleString):
-                            self._add_key(name, element.key.evaluated_value, element.value)
-        elif method == "setdefault" and node.args and isinstance(node.args[0].value, libcst.SimpleString):
-            value = node.args[1].value if len(node.args) > 1 else None
-            self._add_key(name, node.args[0].value.evaluated_value, value)
+        if isinstance(func, libcst.Attribute) and isinstance(func.value, libcst.Name):
+            self._record_method_keys(func.value.value, func.attr.value, node.args)
+
+    def _record_method_keys(self, name: str, method: str, args: Sequence[libcst.Arg]) -> None:
+        if method == "setdefault":
+            key = _literal_key(args[0].value) if args else None
+            self._add_key(name, key, args[1].value if len(args) > 1 else None)
+        elif method == "update":
+            for arg in args:
+                for key, value in _update_entries(arg):
+                    self._add_key(name, key, value)
+
+    def leave_Call(self, node: libcst.Call) -> None:
+        """A dict handed to a function may come back with keys added (`add_expiry(payload)`).
+
+        On leaving, so the rules looking at this very call still see the dict as it was.
+        """
+        if self.resolver.qualified_name(node.func) in BUILTIN_NAMES:
+            return  # len(d), print(d), dict(d) do not add keys
+        for arg in node.args:
+            if not arg.star and isinstance(arg.value, libcst.Name):
+                self._add_key(arg.value.value, None, None)
 
     # The statement each finding belongs to (for suppression comments) -------
 
@@ -153,3 +172,20 @@ class ScopeTracker:
     visit_Try = visit_TryStar = visit_Match = _enter_statement
     leave_SimpleStatementLine = leave_If = leave_While = leave_With = _leave_statement
     leave_Try = leave_TryStar = leave_Match = leave_For = _leave_statement
+
+
+def _literal_key(node: libcst.CSTNode) -> str | None:
+    value = node.evaluated_value if isinstance(node, libcst.SimpleString) else None
+    return value if isinstance(value, str) else None
+
+
+def _update_entries(arg: libcst.Arg) -> Iterator[tuple[str | None, libcst.BaseExpression | None]]:
+    """(key, value) pairs `d.update(arg)` adds; a None key where they cannot be read."""
+    if arg.keyword is not None:
+        yield arg.keyword.value, arg.value
+    elif arg.star or not isinstance(arg.value, libcst.Dict):
+        yield None, None
+    else:
+        for element in arg.value.elements:
+            key = _literal_key(element.key) if isinstance(element, libcst.DictElement) else None
+            yield key, element.value
