@@ -211,9 +211,8 @@ def rules(output_format: str) -> None:
     for column in ("Code", "Name", "Severity", "OWASP", "CWE", "Summary"):
         table.add_column(column, overflow="fold")
     for rule in all_rules():
-        record = _rule_record(rule)
-        table.add_row(rule.code, rule.name, record["severity"], ", ".join(rule.owasp),
-                      ", ".join(f"CWE-{n}" for n in rule.cwe), rule.summary())  # fmt: skip
+        table.add_row(rule.code, rule.name, rule.severity.label, ", ".join(rule.owasp),
+                      ", ".join(rule.cwe_labels()), rule.summary())  # fmt: skip
     Console(highlight=False).print(table)
 
 
@@ -221,7 +220,7 @@ def rules_markdown() -> str:
     """The rules table of the README (a test keeps the two identical)."""
     lines = ["| Code | Name | Severity | OWASP | CWE | What it finds |", "|---|---|---|---|---|---|"]
     for rule in all_rules():
-        cwe = ", ".join(f"CWE-{n}" for n in rule.cwe)
+        cwe = ", ".join(rule.cwe_labels())
         lines.append(f"| {rule.code} | `{rule.name}` | {rule.severity.label} | {', '.join(rule.owasp)} | {cwe} "
                      f"| {rule.summary()} |")  # fmt: skip
     return "\n".join(lines) + "\n"
@@ -234,7 +233,7 @@ def _rule_record(rule: Any) -> dict[str, Any]:
         "severity": rule.severity.label,
         "precision": rule.precision.value,
         "owasp": list(rule.owasp),
-        "cwe": [f"CWE-{n}" for n in rule.cwe],
+        "cwe": rule.cwe_labels(),
         "summary": rule.summary(),
         "options": {key: _default(field) for key, field in rule.option_fields().items()},
     }
@@ -257,7 +256,7 @@ def explain(code: str) -> None:
         if wanted.upper() == rule.code or wanted == rule.name:
             header = f"# {rule.code} {rule.name}\n\nSeverity: **{rule.severity.label}** · Precision: " \
                      f"{rule.precision.value} · OWASP {', '.join(rule.owasp)} · " \
-                     f"{', '.join(f'CWE-{n}' for n in rule.cwe)}\n\n"  # fmt: skip
+                     f"{', '.join(rule.cwe_labels())}\n\n"  # fmt: skip
             Console(highlight=False).print(Markdown(header + rule.docs()))
             return
     expand_selector(wanted, "explain")  # raises with a "did you mean"

@@ -64,6 +64,10 @@ class Rule:
         return match.group(1).strip() if match else ""
 
     @classmethod
+    def cwe_labels(cls) -> list[str]:
+        return [f"CWE-{number}" for number in cls.cwe]
+
+    @classmethod
     def option_fields(cls) -> dict[str, dataclasses.Field]:
         """Options by their config spelling (kebab-case)."""
         return {f.name.replace("_", "-"): f for f in dataclasses.fields(cls.Options)}
