@@ -154,11 +154,11 @@ class ScopeTracker:
 
         On leaving, so the rules looking at this very call still see the dict as it was.
         """
-        if self.resolver.qualified_name(node.func) in BUILTIN_NAMES:
+        handed_on = [arg.value.value for arg in node.args if not arg.star and isinstance(arg.value, libcst.Name)]
+        if not handed_on or self.resolver.qualified_name(node.func) in BUILTIN_NAMES:
             return  # len(d), print(d), dict(d) do not add keys
-        for arg in node.args:
-            if not arg.star and isinstance(arg.value, libcst.Name):
-                self._add_key(arg.value.value, None, None)
+        for name in handed_on:
+            self._add_key(name, None, None)
 
     # The statement each finding belongs to (for suppression comments) -------
 
