@@ -86,11 +86,7 @@ def analyze_text(
     text: str, display_path: str, settings: FileSettings, ignored: frozenset[str] = frozenset()
 ) -> FileResult:
     modules = imported_modules(text)
-    active = [
-        s
-        for s in settings.rules
-        if s.rule.code not in ignored and (s.rule.requires is None or s.rule.requires & modules)
-    ]
+    active = [s for s in settings.rules if s.rule.code not in ignored and s.rule.applies_to(modules, text)]
     if not active:
         return FileResult(display_path)
     return _on_large_stack(_parse_and_run, text, display_path, active, modules)

@@ -46,6 +46,17 @@ class Rule:
     cwe: ClassVar[tuple[int, ...]]
     # Top-level modules a file must import for the rule to apply (None: every file).
     requires: ClassVar[frozenset[str] | None] = None
+    # A pattern the file's text must match for the rule to apply (None: every file). Like
+    # `requires`, a cheap necessary condition checked before parsing: a rule about
+    # `DEBUG = True` sets `re.compile(r"\bDEBUG\b")`, so files without it are never parsed.
+    requires_text: ClassVar[re.Pattern[str] | None] = None
+
+    @classmethod
+    def applies_to(cls, modules: frozenset[str], text: str) -> bool:
+        """Whether a file importing `modules` with this text can matter to the rule."""
+        if cls.requires is not None and not cls.requires & modules:
+            return False
+        return cls.requires_text is None or cls.requires_text.search(text) is not None
     Options: ClassVar[type] = NoOptions
 
     @classmethod
