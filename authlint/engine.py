@@ -17,8 +17,11 @@ from typing import Any
 import libcst
 
 from authlint.context import FileContext, PendingFinding
+from authlint.facts.auth_checks import AuthCheckCollector
+from authlint.facts.file_facts import FactsCollector
+from authlint.frameworks import wants_facts
 from authlint.model import FileError, FileResult, Finding, Severity
-from authlint.parse import SourceError, decode, parse
+from authlint.parse import Parsed, SourceError, decode, parse
 from authlint.positions import resolve_spans
 from authlint.rule import FileRule
 from authlint.suppress import suppression_table
@@ -45,6 +48,8 @@ class FileSettings:
     rules: tuple[RuleSetting, ...]
     # (compiled path matcher, codes) pairs from per-file-ignores
     per_file_ignores: tuple[tuple[Any, frozenset[str]], ...] = field(default=())
+    # Whether to keep FileFacts for the link phase (project rules or `authlint routes`).
+    collect_facts: bool = False
 
 
 def imported_modules(text: str) -> frozenset[str]:
@@ -79,17 +84,26 @@ def analyze_path(path: Path, display_path: str, config_relative_path: str, setti
         source = decode(data)
     except SourceError as exc:
         return _failed(display_path, exc.kind, exc.message)
-    return analyze_text(source.text, display_path, settings, ignored_codes(settings, config_relative_path))
+    ignored = ignored_codes(settings, config_relative_path)
+    return analyze_text(source.text, display_path, settings, ignored, config_relative_path)
 
 
 def analyze_text(
-    text: str, display_path: str, settings: FileSettings, ignored: frozenset[str] = frozenset()
+    text: str,
+    display_path: str,
+    settings: FileSettings,
+    ignored: frozenset[str] = frozenset(),
+    module_path: str | None = None,
 ) -> FileResult:
+    """Analyse one file's text; `module_path` (relative to the project root) names its module."""
     modules = imported_modules(text)
     active = [s for s in settings.rules if s.rule.code not in ignored and s.rule.applies_to(modules, text)]
-    if not active:
+    facts_path = None
+    if settings.collect_facts and (active or wants_facts(modules, text)):
+        facts_path = module_path or display_path
+    if not active and facts_path is None:
         return FileResult(display_path)
-    return _on_large_stack(_parse_and_run, text, display_path, active, modules)
+    return _on_large_stack(_parse_and_run, text, display_path, active, modules, facts_path)
 
 
 # Deeply nested code that CPython accepts still recurses deeply in libcst's native parser
@@ -120,10 +134,12 @@ def _on_large_stack(function, *args):
     return value
 
 
-def _parse_and_run(text: str, path: str, active: list[RuleSetting], modules: frozenset[str]) -> FileResult:
+def _parse_and_run(
+    text: str, path: str, active: list[RuleSetting], modules: frozenset[str], facts_path: str | None
+) -> FileResult:
     try:
-        module = parse(text)
-        return _run_rules(module, text, path, active, modules)
+        parsed = parse(text)
+        return _run_rules(parsed, text, path, active, modules, facts_path)
     except SourceError as exc:
         return _failed(path, exc.kind, exc.message)
     except RecursionError:
@@ -131,12 +147,20 @@ def _parse_and_run(text: str, path: str, active: list[RuleSetting], modules: fro
 
 
 def _run_rules(
-    module: libcst.Module, text: str, path: str, active: list[RuleSetting], modules: frozenset[str]
+    parsed: Parsed, text: str, path: str, active: list[RuleSetting], modules: frozenset[str], facts_path: str | None
 ) -> FileResult:
+    module = parsed.module
     ctx = FileContext(path, module, modules)
     result = FileResult(path, parsed=True)
-    guards = [_RuleGuard(s.rule(ctx, s.options, s.severity), path, result.errors) for s in active]
-    walk(module, Dispatch([ctx.tracker, *guards]))
+    visitors: list[Any] = [ctx.tracker]
+    if facts_path is not None:
+        collector = FactsCollector(facts_path, module, ctx.resolver.module_scope, parsed.tree, text.splitlines())
+        result.facts = collector.collect()
+        result.facts.path = path
+        result.facts.suppressions = suppression_table(text)
+        visitors.append(AuthCheckCollector(ctx, collector.by_node))
+    visitors += [_RuleGuard(s.rule(ctx, s.options, s.severity), path, result.errors) for s in active]
+    walk(module, Dispatch(visitors))
     result.findings, result.suppressed = _findings(module, text, path, ctx.pending)
     return result
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import Any
 
 
 class Severity(enum.IntEnum):
@@ -61,6 +62,15 @@ class Span:
 
 
 @dataclass(frozen=True)
+class Location:
+    """A place in a file, for what a finding relates to (`relatedLocations` in SARIF)."""
+
+    path: str
+    line: int
+    message: str = ""
+
+
+@dataclass(frozen=True)
 class Finding:
     """One problem in one place.
 
@@ -76,6 +86,8 @@ class Finding:
     span: Span
     statement_line: int
     source_line: str = ""
+    # Other places that explain the finding: where authentication could have been declared.
+    related: tuple[Location, ...] = ()
 
     @property
     def sort_key(self) -> tuple:
@@ -106,6 +118,8 @@ class FileResult:
     errors: list[FileError] = field(default_factory=list)
     parsed: bool = False
     suppressed: int = 0  # findings silenced by suppression comments
+    # What the link phase needs of this file (authlint.facts.file_facts.FileFacts), plain data.
+    facts: Any = None
 
 
 @dataclass
@@ -122,6 +136,7 @@ class ScanResult:
     files_scanned: int
     rules: tuple = ()
     suppressed: int = 0
+    routes: list = field(default_factory=list)  # the Route table, when the link phase ran
 
     @property
     def internal_errors(self) -> list[FileError]:
@@ -130,3 +145,62 @@ class ScanResult:
     @property
     def file_warnings(self) -> list[FileError]:
         return [e for e in self.errors if not e.is_internal]
+
+
+@dataclass(frozen=True)
+class AuthEvidence:
+    """One reason to believe a route checks who is calling, and where that reason lives.
+
+    `level` is where it applies from: "handler", "class", "router", "include", "app",
+    "blueprint", "middleware" or "settings". `kind` is "authentication" (who you are),
+    "authorization" (a role, scope or permission is required, which implies
+    authentication) or "public" (the code says anyone may call, e.g. DRF `AllowAny`).
+    """
+
+    mechanism: str
+    level: str
+    location: Location
+    kind: str = "authentication"
+    requirements: tuple[str, ...] = ()  # roles, scopes or permissions named
+
+    @property
+    def authenticates(self) -> bool:
+        return self.kind in ("authentication", "authorization")
+
+
+@dataclass(frozen=True)
+class Route:
+    """One endpoint of the API, with everything the link phase learned about it."""
+
+    framework: str
+    methods: tuple[str, ...]
+    path: str
+    handler: str  # module-qualified name of the handler: "app.routes.users.read_user"
+    location: Location  # the handler's `def` (or the class of a class-based view)
+    column: int = 1
+    source_line: str = ""
+    path_params: tuple[str, ...] = ()
+    auth: tuple[AuthEvidence, ...] = ()
+    public: bool = False  # matched `public-routes`
+    # Where authentication could have been declared for this route (router, include, app).
+    levels: tuple[Location, ...] = ()
+
+    @property
+    def authenticated(self) -> bool:
+        return any(e.authenticates for e in self.effective_auth)
+
+    @property
+    def effective_auth(self) -> tuple[AuthEvidence, ...]:
+        """Evidence that applies: an explicit "public" at the handler or class overrides outer levels."""
+        inner = [e for e in self.auth if e.level in ("handler", "class")]
+        if any(e.kind == "public" for e in inner) and not any(e.authenticates for e in inner):
+            return tuple(inner)
+        return self.auth
+
+    @property
+    def requirements(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(r for e in self.effective_auth for r in e.requirements))
+
+    @property
+    def label(self) -> str:
+        return f"{'|'.join(self.methods)} {self.path}"

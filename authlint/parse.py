@@ -48,12 +48,20 @@ def decode(data: bytes) -> Source:
 _TOO_DEEP = "too deeply nested to analyse"
 
 
-def parse(text: str) -> libcst.Module:
+@dataclass(frozen=True)
+class Parsed:
+    module: libcst.Module
+    # CPython's tree of the same source, for cheap line numbers; None when only libcst
+    # can parse the file (grammar newer than the running Python).
+    tree: ast.Module | None
+
+
+def parse(text: str) -> Parsed:
     if "\x00" in text:
         raise SourceError("parse", "source contains a null byte")
-    cpython_error = _screen_with_cpython(text)
+    tree, cpython_error = _screen_with_cpython(text)
     try:
-        return libcst.parse_module(text)
+        return Parsed(libcst.parse_module(text), tree)
     except libcst.ParserSyntaxError as exc:
         if cpython_error is not None and cpython_error.lineno:
             # CPython says it better ("Missing parentheses in call to 'print'").
@@ -67,7 +75,7 @@ def parse(text: str) -> libcst.Module:
         raise SourceError("parse", f"cannot parse: {_first_line(str(exc)) or type(exc).__name__}") from None
 
 
-def _screen_with_cpython(text: str) -> SyntaxError | None:
+def _screen_with_cpython(text: str) -> tuple[ast.Module | None, SyntaxError | None]:
     """Refuse nesting that would crash libcst; return CPython's syntax error, if any.
 
     libcst's native parser overflows the C stack (a segfault, not an exception) on
@@ -80,16 +88,16 @@ def _screen_with_cpython(text: str) -> SyntaxError | None:
             # Warnings about the scanned code ("invalid escape sequence") are not authlint's to
             # print, and under -W error they would turn a valid file into a syntax error.
             warnings.simplefilter("ignore")
-            ast.parse(text)
+            return ast.parse(text), None
     except (RecursionError, MemoryError):
         raise SourceError("parse", _TOO_DEEP) from None
     except SyntaxError as exc:
         if "too many nested" in str(exc) or "too complex" in str(exc):
             raise SourceError("parse", f"{_TOO_DEEP}: {exc.msg}") from None
-        return exc
+        return None, exc
     except ValueError:
         pass
-    return None
+    return None, None
 
 
 def _first_line(text: str) -> str:

@@ -1,0 +1,219 @@
+"""Does a function check who is calling? Facts about function bodies, for the link phase.
+
+A custom decorator, a Flask `before_request` hook, an aiohttp middleware or a FastAPI
+dependency is recognised as authentication without configuration when its body both
+looks at a credential (a token, the Authorization header, the session, the current user)
+and turns the caller away (`abort(401)`, `raise HTTPException(status_code=403)`,
+`raise web.HTTPUnauthorized`, a redirect to the login page, `return ..., 401`).
+Comparisons of the request path or endpoint with constants are recorded as the hook's
+allowlist: the routes it lets through unchecked.
+
+The collector runs in the file's single walk and writes plain data into
+`FunctionFacts.body` of every function enclosing the node (a decorator's checks usually
+sit in its inner `wrapper`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+import libcst
+
+from authlint.context import FileContext
+from authlint.facts.file_facts import FunctionFacts
+from authlint.facts.names import dotted_name
+
+DENIES = "denies"  # how the function turns a caller away: ["abort(401)", ...]
+CREDENTIALS = "credentials"  # what credential it looks at: ["Authorization header", ...]
+ALLOWLIST = "allowlist"  # paths/endpoints it lets through: ["/health", "/static/*"]
+ROLES = "roles"  # which role, scope or permission it looks at: ["is_superuser", "has_perm()"]
+
+_DENY_STATUSES = (401, 403)
+_DENY_CLASSES = re.compile(
+    r"(?:^|\.)(?:HTTP)?(?:Unauthorized|Forbidden|PermissionDenied|NotAuthenticated|AuthenticationFailed"
+    r"|AuthenticationError|AuthError|HttpResponseForbidden|Unauthorised)(?:Error|Exception)?$"
+)
+_STATUS_NAME = re.compile(r"HTTP_(40[13])_|^(UNAUTHORIZED|FORBIDDEN)$")
+_STATUS_KEYWORDS = ("status_code", "status", "code")
+_CREDENTIAL_WORDS = re.compile(
+    r"authorization|bearer|api[-_ ]?key|token|session|credential|x-api|jwt|cookie|signature|secret|password", re.I
+)
+_CREDENTIAL_ATTRIBUTES = {
+    "is_authenticated": "the current user",
+    "is_anonymous": "the current user",
+    "current_user": "the current user",
+    "user": "the request's user",
+    "auth": "the request's credentials",
+    "authorization": "the Authorization header",
+    "session": "the session",
+}
+_CREDENTIAL_CALLS = re.compile(
+    r"(verify_jwt_in_request|get_jwt_identity|get_jwt|decode|verify_token|validate_token|authenticate"
+    r"|check_password|get_current_user|current_user|check_auth|verify|login_manager\.unauthorized)$"
+)
+_ROLE_ATTRIBUTES = frozenset({
+    "is_superuser", "is_admin", "is_staff", "role", "roles", "scopes", "permissions", "groups", "is_owner",
+})  # fmt: skip
+_ROLE_CALLS = re.compile(r"(?:^|\.)(has_perms?|has_role|has_any_role|has_permission|has_scope|check_permission)$")
+_ROUTE_ATTRIBUTES = frozenset({"path", "endpoint", "path_info", "url_rule", "rule", "raw_path", "route", "url_name", "view_name"})
+_LOGIN_TARGET = re.compile(r"login|signin|sign_in|auth", re.I)
+
+
+class AuthCheckCollector:
+    """A walk participant: records deny statements, credential reads and path allowlists."""
+
+    def __init__(self, ctx: FileContext, by_node: dict[int, object]) -> None:
+        self.ctx = ctx
+        self._by_node = by_node
+
+    def _record(self, key: str, items: Iterable[str]) -> None:
+        items = list(items)
+        if not items:
+            return
+        for function in self.ctx.tracker.functions:
+            facts = self._by_node.get(id(function))
+            if isinstance(facts, FunctionFacts):
+                bucket = facts.body.setdefault(key, [])
+                bucket.extend(i for i in items if i not in bucket)
+
+    # Turning the caller away ----------------------------------------------------
+
+    def visit_Call(self, node: libcst.Call) -> None:
+        name = self.ctx.qualified_name(node.func) or dotted_name(node.func) or ""
+        denial = self._denial(node, name)
+        if denial:
+            self._record(DENIES, [denial])
+        if _CREDENTIAL_CALLS.search(name):
+            self._record(CREDENTIALS, [name.rsplit(".", 1)[-1] + "()"])
+        if _ROLE_CALLS.search(name):
+            self._record(ROLES, [name.rsplit(".", 1)[-1] + "()"])
+        if isinstance(node.func, libcst.Attribute) and node.func.attr.value == "startswith":
+            if self._is_route_attribute(node.func.value):
+                self._record(ALLOWLIST, [f"{p}*" for p in self._strings(node.args[0].value if node.args else None)])
+
+    def _denial(self, node: libcst.Call, name: str) -> str | None:
+        last = name.rsplit(".", 1)[-1]
+        if _DENY_CLASSES.search(name):
+            return last
+        status = self._status(node)
+        if status in _DENY_STATUSES:
+            return f"{last}({status})"
+        if last == "redirect" and node.args and self._login_target(node.args[0].value):
+            return "redirect to login"
+        if last == "unauthorized":
+            return "unauthorized()"
+        return None
+
+    def _status(self, node: libcst.Call) -> int | None:
+        arguments = self.ctx.arguments(node)
+        for keyword in _STATUS_KEYWORDS:
+            status = self._status_value(arguments.get(keyword))
+            if status is not None:
+                return status
+        return self._status_value(arguments.get(None, 0))
+
+    def _status_value(self, expr: libcst.CSTNode | None) -> int | None:
+        if expr is None:
+            return None
+        value = self.ctx.literal(expr)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        written = dotted_name(expr) or ""
+        match = _STATUS_NAME.search(written.rsplit(".", 1)[-1])
+        if match:
+            return int(match.group(1)) if match.group(1) else (401 if match.group(2) == "UNAUTHORIZED" else 403)
+        return None
+
+    def _login_target(self, expr: libcst.CSTNode) -> bool:
+        if isinstance(expr, libcst.Call):
+            return any(self._login_target(a.value) for a in expr.args)
+        value = self.ctx.literal(expr)
+        return isinstance(value, str) and bool(_LOGIN_TARGET.search(value))
+
+    def visit_Raise(self, node: libcst.Raise) -> None:
+        if node.exc is None or isinstance(node.exc, libcst.Call):
+            return  # calls are seen by visit_Call
+        name = self.ctx.qualified_name(node.exc) or dotted_name(node.exc) or ""
+        if _DENY_CLASSES.search(name):
+            self._record(DENIES, [name.rsplit(".", 1)[-1]])
+
+    def visit_Return(self, node: libcst.Return) -> None:
+        value = node.value
+        if isinstance(value, libcst.Tuple) and len(value.elements) >= 2:
+            status = self._status_value(value.elements[1].value)
+            if status in _DENY_STATUSES:
+                self._record(DENIES, [f"return ..., {status}"])
+
+    # Looking at a credential ------------------------------------------------------
+
+    def visit_Attribute(self, node: libcst.Attribute) -> None:
+        if not self.ctx.tracker.functions:
+            return
+        if node.attr.value in _ROLE_ATTRIBUTES:
+            self._record(ROLES, [node.attr.value])
+        label = _CREDENTIAL_ATTRIBUTES.get(node.attr.value)
+        if label is None:
+            return
+        if node.attr.value == "user" and not _mentions_request(node.value):
+            return
+        self._record(CREDENTIALS, [label])
+
+    def visit_Name(self, node: libcst.Name) -> None:
+        if node.value in ("current_user", "session") and self.ctx.tracker.functions:
+            self._record(CREDENTIALS, [_CREDENTIAL_ATTRIBUTES[node.value]])
+
+    def visit_SimpleString(self, node: libcst.SimpleString) -> None:
+        if not self.ctx.tracker.functions:
+            return
+        value = node.evaluated_value
+        if isinstance(value, str) and len(value) < 40 and _CREDENTIAL_WORDS.search(value):
+            self._record(CREDENTIALS, [f"{value!r}"])
+
+    # Letting some routes through --------------------------------------------------
+
+    def visit_Comparison(self, node: libcst.Comparison) -> None:
+        if not self.ctx.tracker.functions:
+            return
+        sides = [node.left, *(c.comparator for c in node.comparisons)]
+        if not any(self._is_route_attribute(side) for side in sides):
+            return
+        for side in sides:
+            if not self._is_route_attribute(side):
+                self._record(ALLOWLIST, self._strings(side))
+
+    def _is_route_attribute(self, expr: libcst.CSTNode) -> bool:
+        while isinstance(expr, libcst.Attribute):
+            if expr.attr.value in _ROUTE_ATTRIBUTES:
+                return True
+            expr = expr.value
+        return False
+
+    def _strings(self, expr: libcst.CSTNode | None) -> list[str]:
+        value = self.ctx.literal(self.ctx.resolve(expr) if isinstance(expr, libcst.Name) else expr)
+        if isinstance(value, str):
+            return [value]
+        if isinstance(value, (list, tuple, set, frozenset)):
+            return sorted(v for v in value if isinstance(v, str))
+        if isinstance(value, dict):
+            return sorted(k for k in value if isinstance(k, str))
+        return []
+
+
+def _mentions_request(expr: libcst.CSTNode) -> bool:
+    text = dotted_name(expr) or ""
+    return text.rsplit(".", 1)[-1] in ("request", "req", "g", "scope", "conn", "info")
+
+
+def checks_caller(facts: FunctionFacts) -> bool:
+    """Whether the function both looks at a credential and turns callers away."""
+    return bool(facts.body.get(DENIES)) and bool(facts.body.get(CREDENTIALS))
+
+
+def checks_role(facts: FunctionFacts) -> bool:
+    """Whether the function turns callers away on a role, scope or permission it reads."""
+    return bool(facts.body.get(DENIES)) and bool(facts.body.get(ROLES))
+
+
+def denial(facts: FunctionFacts) -> str:
+    return ", ".join(facts.body.get(DENIES, [])[:2])
