@@ -1,4 +1,4 @@
-"""The `authlint` command: check, rules, explain.
+"""The `authlint` command: check, routes, rules, explain.
 
 Exit codes: 0 no finding at or above `--fail-on`; 1 findings; 2 usage, configuration
 or internal error. Errors are one line on stderr, never a traceback.
@@ -18,11 +18,23 @@ from typing import Any, Callable
 import click
 
 from authlint import __version__
-from authlint.config import Config, ConfigError, enabled_rules, expand_selector, file_settings, load_config
+from authlint.config import (
+    Config,
+    ConfigError,
+    enabled_rules,
+    expand_selector,
+    file_settings,
+    link_settings,
+    load_config,
+    project_rule_settings,
+)
 from authlint.discovery import Discovery
+from authlint.engine import ignored_codes
+from authlint.link import link
 from authlint.model import FileError, ScanResult, Severity
 from authlint.registry import RegistryError, all_rules
 from authlint.reporters import CONSOLE_FORMATS, FORMATS, render, write_atomic
+from authlint.reporters.routes import ROUTE_FORMATS, render_routes
 from authlint.runner import analyze_files, default_jobs
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -141,15 +153,27 @@ def _effective_config(first_path: Path, options: dict[str, Any]) -> Config:
     return config
 
 
-def scan(paths: list[Path], config: Config, jobs: int) -> ScanResult:
+def scan(paths: list[Path], config: Config, jobs: int, want_routes: bool = False) -> ScanResult:
+    """Both phases: every file (in parallel), then the link phase and the project rules."""
     discovery = Discovery(config.root, config.exclude, config.extend_exclude, config.respect_gitignore,
                           config.force_exclude)  # fmt: skip
     files = discovery.files(paths)
-    results = analyze_files(files, file_settings(config), jobs)
-    findings = sorted((f for r in results for f in r.findings), key=lambda f: f.sort_key)
+    settings = file_settings(config, collect_facts=True if want_routes else None)
+    results = analyze_files(files, settings, jobs)
+    findings = [f for r in results for f in r.findings]
     errors = [e for r in results for e in r.errors]
     suppressed = sum(r.suppressed for r in results)
-    return ScanResult(str(Path.cwd()), findings, errors, len(files), enabled_rules(config), suppressed)
+    routes = []
+    if settings.collect_facts:
+        relative = {file.display: file.relative_to_root for file in files}
+        ignored = {r.path: ignored_codes(settings, relative.get(r.path, r.path)) for r in results if r.facts}
+        linked = link((r.facts for r in results if r.facts), link_settings(config), project_rule_settings(config), ignored)
+        findings += linked.findings
+        errors += linked.errors
+        suppressed += linked.suppressed
+        routes = linked.routes
+    findings.sort(key=lambda f: f.sort_key)
+    return ScanResult(str(Path.cwd()), findings, errors, len(files), enabled_rules(config), suppressed, routes)
 
 
 def _report(result: ScanResult, options: dict[str, Any]) -> None:
@@ -190,6 +214,44 @@ def _exit_code(result: ScanResult, fail_on: Severity, exit_zero: bool) -> int:
     if exit_zero:
         return EXIT_CLEAN
     return EXIT_FINDINGS if any(f.severity >= fail_on for f in result.findings) else EXIT_CLEAN
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--format", "output_format", type=click.Choice(ROUTE_FORMATS), default="table", show_default=True,
+              help="Inventory format.")  # fmt: skip
+@click.option("-o", "--output", "output", type=click.Path(path_type=Path),
+              help="Write the inventory to this file (atomically) instead of stdout.")  # fmt: skip
+@click.option("--exclude", metavar="PATTERNS", multiple=True, help="Gitignore-style patterns; replaces the defaults.")
+@click.option("--extend-exclude", metavar="PATTERNS", multiple=True, help="Patterns to exclude in addition.")
+@click.option("--config", "config_file", type=click.Path(path_type=Path), help="Use this configuration file.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes [default: CPU count].")
+@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
+              help="Colored table (NO_COLOR and FORCE_COLOR are honoured in auto).")  # fmt: skip
+@_guarded
+def routes(paths: tuple[Path, ...], **options: Any) -> None:
+    """List every route of PATHS with its authentication: the API inventory."""
+    paths = paths or (Path("."),)
+    for path in paths:
+        if not path.exists():
+            raise UsageError(f"path {str(path)!r} does not exist")
+    defaults = {key: () for key in ("select", "ignore", "extend_select")}
+    defaults.update(fail_on=None, force_exclude=None, respect_gitignore=None)
+    config = _effective_config(paths[0], {**defaults, **options})
+    result = scan(list(paths), config, options["jobs"] or default_jobs(), want_routes=True)
+    _print_errors([e for e in result.errors if not e.is_internal], quiet=False)
+    to_file = options["output"] is not None
+    fmt = options["output_format"]
+    color = not to_file and fmt == "table" and _use_color(options["color"], sys.stdout)
+    width = None if to_file else shutil.get_terminal_size((160, 24)).columns
+    text = render_routes(result.routes, fmt, color=color, width=width)
+    if to_file:
+        _write_report(options["output"], text)
+    else:
+        click.echo(text, nl=False, color=color)
+    if result.internal_errors:
+        _print_errors(result.internal_errors, quiet=False)
+        sys.exit(EXIT_ERROR)
 
 
 @main.command()

@@ -18,9 +18,11 @@ from typing import Any, Iterable
 import pathspec
 
 from authlint.engine import FileSettings, RuleSetting
+from authlint.frameworks.base import DEFAULT_PUBLIC_ROUTES, LinkSettings
+from authlint.link import ProjectRuleSetting
 from authlint.model import Severity
 from authlint.registry import all_rules
-from authlint.rule import FileRule, Rule
+from authlint.rule import FileRule, ProjectRule, Rule
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -30,7 +32,9 @@ else:  # pragma: no cover
 CONFIG_FILES = ("authlint.toml", ".authlint.toml", "pyproject.toml")
 
 _LIST_KEYS = ("select", "ignore", "extend-select", "exclude", "extend-exclude")
-_KNOWN_KEYS = (*_LIST_KEYS, "fail-on", "per-file-ignores", "rules", "respect-gitignore", "force-exclude")
+# The team's own auth vocabulary, taught to the framework adapters.
+_AUTH_KEYS = ("auth-decorators", "auth-dependencies", "admin-checks", "public-routes", "extend-public-routes")
+_KNOWN_KEYS = (*_LIST_KEYS, *_AUTH_KEYS, "fail-on", "per-file-ignores", "rules", "respect-gitignore", "force-exclude")
 _RULE_COMMON_KEYS = ("severity",)
 
 
@@ -52,6 +56,11 @@ class Config:
     rules: dict[str, dict[str, Any]] = field(default_factory=dict)
     respect_gitignore: bool = True
     force_exclude: bool = False
+    auth_decorators: list[str] = field(default_factory=list)
+    auth_dependencies: list[str] = field(default_factory=list)
+    admin_checks: list[str] = field(default_factory=list)
+    public_routes: list[str] | None = None
+    extend_public_routes: list[str] = field(default_factory=list)
 
     @property
     def where(self) -> str:
@@ -141,6 +150,9 @@ def _apply_key(config: Config, key: str, value: Any) -> None:
     attribute = key.replace("-", "_")
     if key in _LIST_KEYS:
         setattr(config, attribute, _string_list(where, value))
+    elif key in _AUTH_KEYS:
+        example = '["/health", "/docs*"]' if key.endswith("public-routes") else '["app.auth.require_user", "*.require_*"]'
+        setattr(config, attribute, _string_list(where, value, example))
     elif key == "fail-on":
         config.fail_on = _severity(where, value)
     elif key in ("respect-gitignore", "force-exclude"):
@@ -153,9 +165,9 @@ def _apply_key(config: Config, key: str, value: Any) -> None:
         config.rules = _rules_table(where, value)
 
 
-def _string_list(where: str, value: Any) -> list[str]:
+def _string_list(where: str, value: Any, example: str = '["AL101", "AL2"]') -> list[str]:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise ConfigError(f'{where} must be a list of strings, like ["AL101", "AL2"]; got {value!r}')
+        raise ConfigError(f"{where} must be a list of strings, like {example}; got {value!r}")
     return value
 
 
@@ -268,7 +280,8 @@ def rule_options(config: Config, rule: type[Rule]) -> tuple[Any, Severity]:
     return rule.Options(**values), severity
 
 
-def file_settings(config: Config) -> FileSettings:
+def file_settings(config: Config, collect_facts: bool | None = None) -> FileSettings:
+    """What the per-file phase runs; facts are kept when a project rule needs them (or `collect_facts`)."""
     codes = enabled_codes(config)
     settings = []
     for rule in all_rules():
@@ -279,7 +292,29 @@ def file_settings(config: Config) -> FileSettings:
         (_compile_globs("per-file-ignores", [glob]), frozenset().union(*(expand_selector(c, glob) for c in codes)))
         for glob, codes in config.per_file_ignores.items()
     )
-    return FileSettings(tuple(settings), ignores)
+    if collect_facts is None:
+        collect_facts = bool(project_rule_settings(config))
+    return FileSettings(tuple(settings), ignores, collect_facts)
+
+
+def project_rule_settings(config: Config) -> list[ProjectRuleSetting]:
+    codes = enabled_codes(config)
+    settings = []
+    for rule in all_rules():
+        if rule.code in codes and issubclass(rule, ProjectRule):
+            options, severity = rule_options(config, rule)
+            settings.append(ProjectRuleSetting(rule, options, severity))
+    return settings
+
+
+def link_settings(config: Config) -> LinkSettings:
+    public = tuple(config.public_routes) if config.public_routes is not None else DEFAULT_PUBLIC_ROUTES
+    return LinkSettings(
+        auth_decorators=tuple(config.auth_decorators),
+        auth_dependencies=tuple(config.auth_dependencies),
+        admin_checks=tuple(config.admin_checks),
+        public_routes=public + tuple(config.extend_public_routes),
+    )
 
 
 def enabled_rules(config: Config) -> tuple[type[Rule], ...]:

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-from authlint.rule import FileRule, Rule
+from authlint.rule import FileRule, ProjectRule, Rule
 
 
 class RegistryError(Exception):
@@ -34,7 +34,7 @@ def all_rules() -> tuple[type[Rule], ...]:
             if isinstance(obj, type)
             and issubclass(obj, Rule)
             and obj.__module__ == module.__name__
-            and obj not in (Rule, FileRule)
+            and obj not in (Rule, FileRule, ProjectRule)
         )
     _check_unique(found)
     return tuple(sorted(found, key=lambda rule: rule.code))

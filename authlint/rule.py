@@ -18,6 +18,8 @@ from authlint.model import Precision, Severity
 
 if TYPE_CHECKING:
     from authlint.context import FileContext
+    from authlint.model import Location, Route
+    from authlint.project import Project
 
 DOC_HEADINGS = (
     "## What it does",
@@ -104,3 +106,33 @@ class FileRule(Rule):
 
     def report(self, node: libcst.CSTNode, message: str, severity: Severity | None = None) -> None:
         self.ctx.report(self, node, message, severity or self.effective_severity)
+
+
+class ProjectRule(Rule):
+    """A rule over the whole project, run after the link phase.
+
+    Subclasses implement `check()`, reading `self.project` (every file's facts, names
+    resolved across modules) and `self.routes` (the Route table with each route's auth
+    evidence), and report with `self.report_route(route, message)`. They never parse.
+    """
+
+    def __init__(self, project: Project, routes: list[Route], options: Any, severity: Severity) -> None:
+        self.project = project
+        self.routes = routes
+        self.options = options
+        self.effective_severity = severity
+        self.reported: list[tuple[str, int, int, str, str, Severity, tuple[Location, ...]]] = []
+
+    def check(self) -> None:
+        raise NotImplementedError
+
+    def report_at(
+        self, path: str, line: int, column: int, source_line: str, message: str,
+        severity: Severity | None = None, related: tuple[Location, ...] = (),
+    ) -> None:  # fmt: skip
+        self.reported.append((path, line, column, source_line, message, severity or self.effective_severity, related))
+
+    def report_route(self, route: Route, message: str, severity: Severity | None = None) -> None:
+        """A finding at the route's handler `def` (or class), related to the levels auth could come from."""
+        where = route.location
+        self.report_at(where.path, where.line, route.column, route.source_line, message, severity, route.levels)

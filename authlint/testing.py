@@ -12,7 +12,8 @@ import re
 import tokenize
 from pathlib import Path
 
-from authlint.config import Config, file_settings
+from authlint.config import Config, file_settings, link_settings, project_rule_settings
+from authlint.link import link
 from authlint.engine import FileSettings, analyze_path
 from authlint.model import FileResult
 
@@ -52,12 +53,18 @@ def describe_mismatch(path: str, expected: set[tuple], actual: set[tuple]) -> st
 
 def all_rules_settings() -> FileSettings:
     """Every rule with its default options: what fixtures are checked against."""
-    return file_settings(Config())
+    return file_settings(Config(), collect_facts=True)
 
 
 def check_fixture(path: Path, settings: FileSettings | None = None) -> tuple[FileResult, str]:
-    """Scan one fixture file; the second item is empty when it matches its annotations."""
+    """Scan one fixture file as a one-file project (file and project rules); the second
+    item is empty when it matches its annotations."""
+    config = Config()
     result = analyze_path(path, str(path), path.name, settings or all_rules_settings())
+    if result.facts is not None:
+        linked = link([result.facts], link_settings(config), project_rule_settings(config))
+        result.findings = sorted(result.findings + linked.findings, key=lambda f: f.sort_key)
+        result.errors += linked.errors
     if result.errors:
         return result, "\n".join(f"{e.kind} error in {path}: {e.message}\n{e.detail}" for e in result.errors)
     expected = expected_findings(path.read_text(encoding="utf-8"))

@@ -1,0 +1,61 @@
+"""Framework adapters: each turns the project's FileFacts into `Route` records.
+
+An adapter is a `Framework` subclass in a module of this package; nothing here names
+one. Each declares the top-level modules whose import makes a file matter to it (the
+pre-parse gate for the link phase) and builds its routes from a `Project`, with the
+auth evidence that applies to each route from every level.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import pkgutil
+import re
+
+from authlint.frameworks.base import Framework, LinkSettings
+from authlint.model import Route
+from authlint.project import Project
+
+__all__ = ["Framework", "LinkSettings", "all_frameworks", "build_routes", "wants_facts"]
+
+
+@functools.lru_cache(maxsize=None)
+def all_frameworks() -> tuple[Framework, ...]:
+    found: list[type[Framework]] = []
+    for info in pkgutil.iter_modules(__path__):
+        if info.name in ("base", "common"):
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        found += [
+            obj
+            for obj in vars(module).values()
+            if isinstance(obj, type) and issubclass(obj, Framework) and obj.__module__ == module.__name__
+        ]
+    return tuple(cls() for cls in sorted(found, key=lambda cls: cls.name))
+
+
+@functools.lru_cache(maxsize=None)
+def _gate() -> tuple[frozenset[str], re.Pattern[str] | None]:
+    modules: set[str] = set()
+    patterns: list[str] = []
+    for framework in all_frameworks():
+        modules |= framework.modules
+        if framework.text is not None:
+            patterns.append(framework.text.pattern)
+    return frozenset(modules), re.compile("|".join(patterns)) if patterns else None
+
+
+def wants_facts(modules: frozenset[str], text: str) -> bool:
+    """Whether a file can matter to any framework adapter (checked before parsing)."""
+    framework_modules, pattern = _gate()
+    return bool(framework_modules & modules) or (pattern is not None and pattern.search(text) is not None)
+
+
+def build_routes(project: Project, settings: LinkSettings) -> list[Route]:
+    routes: list[Route] = []
+    for framework in all_frameworks():
+        routes += framework.routes(project, settings)
+    routes = [settings.mark_public(route) for route in routes]
+    return sorted(routes, key=lambda r: (r.path, r.methods, r.location.path, r.location.line))
+

@@ -1,0 +1,69 @@
+"""The link phase: all files' facts -> Project -> Route table -> project-rule findings.
+
+Runs in the main process after the per-file phase. A project rule that raises is an
+internal error naming the rule, like a file rule's; the other rules carry on.
+"""
+
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from authlint.facts.file_facts import FileFacts
+from authlint.frameworks import LinkSettings, build_routes
+from authlint.model import FileError, Finding, Route, Severity, Span
+from authlint.project import Project
+from authlint.rule import ProjectRule
+
+
+@dataclass(frozen=True)
+class ProjectRuleSetting:
+    rule: type[ProjectRule]
+    options: object
+    severity: Severity
+
+
+@dataclass
+class LinkResult:
+    routes: list[Route] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[FileError] = field(default_factory=list)
+    suppressed: int = 0
+
+
+def link(
+    facts: Iterable[FileFacts],
+    settings: LinkSettings,
+    rules: Iterable[ProjectRuleSetting] = (),
+    ignored: dict[str, frozenset[str]] | None = None,
+) -> LinkResult:
+    """Build the Route table and run the project rules; `ignored` maps path -> per-file-ignored codes."""
+    project = Project(facts)
+    result = LinkResult(routes=build_routes(project, settings))
+    by_path = {f.path: f for f in project.files}
+    for setting in rules:
+        rule = setting.rule(project, result.routes, setting.options, setting.severity)
+        try:
+            rule.check()
+        except Exception as exc:  # a rule bug must not take the other rules down
+            result.errors.append(_internal_error(rule, exc))
+            continue
+        for path, line, column, source_line, message, severity, related in rule.reported:
+            if rule.code in (ignored or {}).get(path, frozenset()):
+                continue
+            file = by_path.get(path)
+            table = file.suppressions if file is not None else None
+            if table is not None and table.is_suppressed(rule.code, (line,)):
+                result.suppressed += 1
+                continue
+            span = Span(line, column, line, column + len(source_line.strip()))
+            result.findings.append(Finding(rule.code, rule.name, message, severity, path, span, line, source_line, related))
+    result.findings = sorted(set(result.findings), key=lambda f: f.sort_key)
+    return result
+
+
+def _internal_error(rule: ProjectRule, exc: Exception) -> FileError:
+    detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-3))
+    message = f"rule {rule.code} ({rule.name}) failed: {type(exc).__name__}: {exc}"
+    return FileError("<project>", "internal", message, code=rule.code, detail=detail)
