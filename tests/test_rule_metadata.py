@@ -9,7 +9,7 @@ import pytest
 from authlint.cli import rules_markdown
 from authlint.model import Precision, Severity
 from authlint.registry import all_rules, rule_module_name
-from authlint.rule import CODE_PATTERN, DOC_HEADINGS, NAME_PATTERN, FileRule
+from authlint.rule import CODE_PATTERN, DOC_HEADINGS, NAME_PATTERN, FileRule, ProjectRule
 from authlint.testing import expected_findings
 
 from conftest import FIXTURES, REPO
@@ -34,7 +34,7 @@ def test_metadata_is_complete(rule) -> None:
     assert isinstance(rule.precision, Precision)
     assert rule.owasp and all(re.fullmatch(r"API(10|[1-9]):2023", item) for item in rule.owasp)
     assert rule.cwe and all(isinstance(n, int) and n > 0 for n in rule.cwe)
-    assert issubclass(rule, FileRule)
+    assert issubclass(rule, (FileRule, ProjectRule))
 
 
 @pytest.mark.parametrize("rule", RULES, ids=by_code)
