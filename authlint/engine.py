@@ -18,7 +18,7 @@ import libcst
 
 from authlint.context import FileContext, PendingFinding
 from authlint.facts.auth_checks import AuthCheckCollector
-from authlint.facts.file_facts import FactsCollector
+from authlint.facts.file_facts import FactsCollector, import_facts
 from authlint.frameworks import wants_facts
 from authlint.model import FileError, FileResult, Finding, Severity
 from authlint.parse import Parsed, SourceError, decode, parse
@@ -102,7 +102,11 @@ def analyze_text(
     if settings.collect_facts and (active or wants_facts(modules, text)):
         facts_path = module_path or display_path
     if not active and facts_path is None:
-        return FileResult(display_path)
+        result = FileResult(display_path)
+        if settings.collect_facts:
+            result.facts = import_facts(module_path or display_path, text)
+            result.facts.path = display_path
+        return result
     return _on_large_stack(_parse_and_run, text, display_path, active, modules, facts_path)
 
 

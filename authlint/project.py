@@ -69,6 +69,9 @@ class External:
 @dataclass(frozen=True)
 class Unknown:
     written: str = ""
+    # The dotted name, when the module is known but not what the name is (a file that
+    # was not parsed because nothing in it mattered to any rule or adapter).
+    qualified: str | None = None
 
 
 Symbol = Union[Function, Class, Value, Module, External, Unknown]
@@ -141,7 +144,8 @@ class Project:
         if depth > _MAX_DEPTH:
             return Unknown()
         if isinstance(symbol, Module):
-            return self._resolve_name(symbol.file, Name(attr), depth + 1, module_attribute=True)
+            found = self._resolve_name(symbol.file, Name(attr), depth + 1, module_attribute=True)
+            return Unknown(attr, f"{symbol.file.module}.{attr}") if isinstance(found, Unknown) else found
         if isinstance(symbol, External):
             return External(f"{symbol.name}.{attr}")
         if isinstance(symbol, Class):
@@ -247,4 +251,6 @@ def qualified_name(symbol: Symbol) -> str | None:
         return symbol.qualified
     if isinstance(symbol, Module):
         return symbol.file.module
+    if isinstance(symbol, Unknown):
+        return symbol.qualified
     return None

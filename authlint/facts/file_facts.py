@@ -14,6 +14,7 @@ Python) falls back to authlint's lazy position replay.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Sequence
 
@@ -371,3 +372,33 @@ def _suite(block: libcst.BaseSuite) -> Sequence[libcst.CSTNode]:
     if isinstance(block, libcst.SimpleStatementSuite):
         return [libcst.SimpleStatementLine(body=block.body)]
     return block.body  # type: ignore[return-value]
+
+
+_FROM_IMPORT = re.compile(r"^from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n#;]*(?:\\\n[^\n#;]*)*)", re.M)
+_PLAIN_IMPORT = re.compile(r"^import[ \t]+([^\n#;]+)", re.M)
+
+
+def import_facts(path: str, text: str) -> FileFacts:
+    """Facts of a file that is not worth parsing: its module-level imports, read from the text.
+
+    A package's `__init__.py` that only re-exports (`from .deps import get_user`) matters to
+    name resolution across modules, yet imports nothing that would make it worth parsing.
+    """
+    name, is_package = module_name(path)
+    facts = FileFacts(path, name, is_package)
+    for match in _FROM_IMPORT.finditer(text):
+        source = match.group(1)
+        for alias in match.group(2).strip("()").replace("\\\n", " ").split(","):
+            words = alias.split()
+            if not words or words[0] == "*":
+                continue
+            local = words[2] if len(words) == 3 and words[1] == "as" else words[0]
+            facts.imports[local] = f"{source}{words[0]}" if source.endswith(".") else f"{source}.{words[0]}"
+    for match in _PLAIN_IMPORT.finditer(text):
+        for alias in match.group(1).split(","):
+            words = alias.split()
+            if len(words) == 3 and words[1] == "as":
+                facts.imports[words[2]] = words[0]
+            elif words:
+                facts.imports[words[0].split(".")[0]] = words[0].split(".")[0]
+    return facts

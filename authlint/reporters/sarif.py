@@ -139,11 +139,28 @@ def sarif_result(finding: Finding, index: int, root: str, fingerprint: str) -> R
         message=Message(text=finding.message),
         locations=[Location(physical_location=physical_location(finding, root))],
         partial_fingerprints={"primaryLocationLineHash": fingerprint},
+        related_locations=related_locations(finding, root),
         properties={
             "security-severity": finding.severity.security_severity,
             "severity": finding.severity.label,
         },
     )
+
+
+def related_locations(finding: Finding, root: str) -> list[Location] | None:
+    """Where else to look: for a route finding, the router, include and app it was mounted through."""
+    if not finding.related:
+        return None
+    return [
+        Location(
+            id=number,
+            physical_location=PhysicalLocation(
+                artifact_location=artifact_location(place.path, root), region=Region(start_line=max(place.line, 1))
+            ),
+            message=Message(text=place.message) if place.message else None,
+        )
+        for number, place in enumerate(finding.related)
+    ]
 
 
 def physical_location(finding: Finding, root: str) -> PhysicalLocation:
