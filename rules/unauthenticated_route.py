@@ -37,7 +37,9 @@ class UnauthenticatedRoute(ProjectRule):
     Authentication a team built itself is recognised when a decorator, dependency,
     hook or middleware reads a credential and turns the caller away with 401/403 (or a
     redirect to the login page); name helpers authlint cannot see through in
-    `auth-decorators` and `auth-dependencies`.
+    `auth-decorators` and `auth-dependencies`. A dependency defined outside the scanned
+    code (another package) is taken as authentication when its name says so
+    (`get_current_user`, `require_token`); `authlint routes` shows where that was assumed.
 
     ## Why is this bad?
     An endpoint nobody protected is callable by anyone who can reach the API. Broken

@@ -116,13 +116,13 @@ def _write(root: Path, files: dict[str, str]) -> None:
 
 APP = {
     "app/__init__.py": "",
-    "app/security.py": "def principal():\n    return None\n",
+    "app/security.py": "def caller():\n    return None\n",
     "app/main.py": (
         "from fastapi import Depends, FastAPI\n"
-        "from app.security import principal\n"
+        "from app.security import caller\n"
         "app = FastAPI()\n"
         "@app.post('/orders')\n"
-        "def create(user=Depends(principal)):\n"
+        "def create(user=Depends(caller)):\n"
         "    return {}\n"
         "@app.post('/webhooks/stripe')\n"
         "def hook():\n"
@@ -138,13 +138,13 @@ def test_configured_auth_dependencies_and_public_routes_reach_the_route_table(tm
     assert sorted((f.code, f.span.line) for f in plain.findings) == [("AL301", 5), ("AL301", 8)]
 
     (tmp_path / "pyproject.toml").write_text(
-        '[tool.authlint]\nauth-dependencies = ["app.security.principal"]\nextend-public-routes = ["/webhooks/*"]\n'
+        '[tool.authlint]\nauth-dependencies = ["app.security.caller"]\nextend-public-routes = ["/webhooks/*"]\n'
     )
     config = load_config(None, tmp_path)
     taught = scan([Path(".")], config, jobs=1)
     assert taught.findings == []
     auth = {r.path: [e.mechanism for e in r.auth] for r in taught.routes}
-    assert auth["/orders"] == ["Depends(principal) via app.security.principal (configured auth dependency)"]
+    assert auth["/orders"] == ["Depends(caller) via app.security.caller (configured auth dependency)"]
     assert [r.public for r in taught.routes] == [False, True]
 
 

@@ -28,6 +28,7 @@ DENIES = "denies"  # how the function turns a caller away: ["abort(401)", ...]
 CREDENTIALS = "credentials"  # what credential it looks at: ["Authorization header", ...]
 ALLOWLIST = "allowlist"  # paths/endpoints it lets through: ["/health", "/static/*"]
 ROLES = "roles"  # which role, scope or permission it looks at: ["is_superuser", "has_perm()"]
+GUARDS = "guards"  # library calls that check the caller and raise by themselves: ["check_authorized()"]
 
 _DENY_STATUSES = (401, 403)
 _DENY_CLASSES = re.compile(
@@ -58,6 +59,14 @@ _ROLE_ATTRIBUTES = frozenset({
 _ROLE_CALLS = re.compile(r"(?:^|\.)(has_perms?|has_role|has_any_role|has_permission|has_scope|check_permission)$")
 _ROUTE_ATTRIBUTES = frozenset({"path", "endpoint", "path_info", "url_rule", "rule", "raw_path", "route", "url_name", "view_name"})
 _LOGIN_TARGET = re.compile(r"login|signin|sign_in|auth", re.I)
+# Library calls that authenticate the caller or raise 401/403 themselves (aiohttp_security).
+_GUARD_CALLS = frozenset({
+    "aiohttp_security.check_authorized", "aiohttp_security.api.check_authorized",
+    "aiohttp_security.check_permission", "aiohttp_security.api.check_permission",
+})  # fmt: skip
+# Redirects that send the caller to the login page: Flask/Django `redirect`, aiohttp, Starlette.
+_REDIRECTS = frozenset({"redirect", "HTTPFound", "HTTPSeeOther", "HTTPTemporaryRedirect", "RedirectResponse"})
+_ROUTE_KEYS = frozenset({"path", "raw_path"})  # scope["path"] in ASGI middleware
 
 
 class AuthCheckCollector:
@@ -88,6 +97,8 @@ class AuthCheckCollector:
             self._record(CREDENTIALS, [name.rsplit(".", 1)[-1] + "()"])
         if _ROLE_CALLS.search(name):
             self._record(ROLES, [name.rsplit(".", 1)[-1] + "()"])
+        if name in _GUARD_CALLS:
+            self._guard(node, name.rsplit(".", 1)[-1])
         if isinstance(node.func, libcst.Attribute) and node.func.attr.value == "startswith":
             if self._is_route_attribute(node.func.value):
                 self._record(ALLOWLIST, [f"{p}*" for p in self._strings(node.args[0].value if node.args else None)])
@@ -99,7 +110,8 @@ class AuthCheckCollector:
         status = self._status(node)
         if status in _DENY_STATUSES:
             return f"{last}({status})"
-        if last == "redirect" and node.args and self._login_target(node.args[0].value):
+        target = self._redirect_target(node) if last in _REDIRECTS else None
+        if target is not None and self._login_target(target):
             return "redirect to login"
         if last == "unauthorized":
             return "unauthorized()"
@@ -124,6 +136,18 @@ class AuthCheckCollector:
         if match:
             return int(match.group(1)) if match.group(1) else (401 if match.group(2) == "UNAUTHORIZED" else 403)
         return None
+
+    def _redirect_target(self, node: libcst.Call) -> libcst.CSTNode | None:
+        arguments = self.ctx.arguments(node)
+        return arguments.get("location") or arguments.get("url") or arguments.get(None, 0)
+
+    def _guard(self, node: libcst.Call, name: str) -> None:
+        """`await check_permission(request, "edit")`: reads the identity and raises 401/403 itself."""
+        permission = self.ctx.literal(self.ctx.arguments(node).get("permission", 1))
+        label = f"{name}({permission!r})" if isinstance(permission, str) else f"{name}()"
+        self._record(GUARDS, [label])
+        self._record(DENIES, [label])
+        self._record(CREDENTIALS, [label])
 
     def _login_target(self, expr: libcst.CSTNode) -> bool:
         if isinstance(expr, libcst.Call):
@@ -167,8 +191,12 @@ class AuthCheckCollector:
         if not self.ctx.tracker.functions:
             return
         value = node.evaluated_value
-        if isinstance(value, str) and len(value) < 40 and _CREDENTIAL_WORDS.search(value):
+        if not isinstance(value, str) or len(value) >= 40:
+            return
+        if _CREDENTIAL_WORDS.search(value):
             self._record(CREDENTIALS, [f"{value!r}"])
+        if value in _ROLE_ATTRIBUTES or value in ("admin", "superuser", "staff"):  # user.get("is_admin"), role == "admin"
+            self._record(ROLES, [f"{value!r}"])
 
     # Letting some routes through --------------------------------------------------
 
@@ -183,6 +211,9 @@ class AuthCheckCollector:
                 self._record(ALLOWLIST, self._strings(side))
 
     def _is_route_attribute(self, expr: libcst.CSTNode) -> bool:
+        if isinstance(expr, libcst.Subscript) and len(expr.slice) == 1 and isinstance(expr.slice[0].slice, libcst.Index):
+            key = expr.slice[0].slice.value
+            return isinstance(key, libcst.SimpleString) and key.evaluated_value in _ROUTE_KEYS
         while isinstance(expr, libcst.Attribute):
             if expr.attr.value in _ROUTE_ATTRIBUTES:
                 return True

@@ -12,6 +12,7 @@ oauth2_scheme` chain).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from authlint.facts import auth_checks
@@ -24,11 +25,12 @@ from authlint.frameworks.base import (
     custom_check,
     join_paths,
     location,
+    matches_any,
     path_params,
     show,
 )
 from authlint.model import AuthEvidence, Location, Route
-from authlint.project import Class, External, Function, Project, Symbol, Value, qualified_name
+from authlint.project import Class, External, Function, Project, Symbol, Unknown, Value, qualified_name
 
 _APPS = frozenset({"fastapi.FastAPI", "fastapi.applications.FastAPI"})
 _ROUTERS = frozenset({"fastapi.APIRouter", "fastapi.routing.APIRouter"})
@@ -290,15 +292,18 @@ class _Linker:
         scheme = _scheme_name(symbol)
         if scheme:
             return _Reason(scheme)
-        role = isinstance(symbol, Function) and auth_checks.checks_role(symbol.facts)
-        configured = custom_check(self.project, symbol, "", self.settings.auth_dependencies, "auth dependency")
+        role = matches_any(qualified_name(symbol), self.settings.admin_checks) or (
+            isinstance(symbol, Function) and auth_checks.checks_role(symbol.facts)
+        )
+        patterns = self.settings.auth_dependencies + self.settings.admin_checks
+        configured = custom_check(self.project, symbol, "", patterns, "auth dependency")
         if configured is not None:
             return _Reason(configured.mechanism, role, configured.location)
         if isinstance(symbol, Class):
             return self._class_reason(symbol, depth)
         if isinstance(symbol, Function):
             return self._chain_reason(symbol, depth, role)
-        return None
+        return _unseen_reason(symbol)
 
     def _class_reason(self, cls: Class, depth: int) -> _Reason | None:
         for ancestor in self.project.ancestors(cls):
@@ -329,6 +334,22 @@ class _Reason:
     terminal: str
     role: bool = False
     where: Location | None = None
+
+
+# A dependency defined where authlint cannot look (a module outside the scan, a package):
+# its name is the only evidence, and a name like `get_current_user` is taken at its word
+# rather than reporting every route that uses it as open.
+_AUTH_NAME = re.compile(r"user|auth|token|principal|login|session|credential|permission|role|admin|scope|api_?key", re.I)
+
+
+def _unseen_reason(symbol: Symbol) -> _Reason | None:
+    if not isinstance(symbol, (Unknown, External)):
+        return None
+    name = qualified_name(symbol) or (symbol.written if isinstance(symbol, Unknown) else "")
+    last = name.rsplit(".", 1)[-1]
+    if name.startswith("fastapi.") or not _AUTH_NAME.search(last):
+        return None
+    return _Reason(f"{last} (not in the scanned code; taken as authentication by its name)")
 
 
 def file_of(where: Location, project: Project) -> FileFacts | None:
