@@ -40,7 +40,8 @@ def link(
 ) -> LinkResult:
     """Build the Route table and run the project rules; `ignored` maps path -> per-file-ignored codes."""
     project = Project(facts)
-    result = LinkResult(routes=build_routes(project, settings))
+    result = LinkResult()
+    result.routes = build_routes(project, settings, result.errors)
     by_path = {f.path: f for f in project.files}
     for setting in rules:
         rule = setting.rule(project, result.routes, setting.options, setting.severity)

@@ -8,6 +8,7 @@ Framework adapters and project rules use it instead of resolving imports themsel
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Iterable, Iterator, Union
 
@@ -16,6 +17,23 @@ from authlint.facts.file_facts import ClassFacts, FileFacts, FunctionFacts
 from authlint.model import Route
 
 _MAX_DEPTH = 16
+# However resolution recurses (alias -> instance -> class attribute -> alias ...), it stops
+# this deep: real code has chains of a handful of steps, cyclic code has infinite ones.
+_MAX_NESTING = 48
+
+
+def _bounded(method):
+    @functools.wraps(method)
+    def guarded(self, *args, **kwargs):
+        if self._nesting > _MAX_NESTING:
+            return Unknown()
+        self._nesting += 1
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            self._nesting -= 1
+
+    return guarded
 
 
 @dataclass(frozen=True)
@@ -84,6 +102,7 @@ class Project:
         self._by_module: dict[str, FileFacts] = {}
         self._by_suffix: dict[str, list[FileFacts]] = {}
         self._packages = {f.module for f in self.files if f.is_package}
+        self._nesting = 0
         for facts in self.files:
             self._by_module.setdefault(facts.module, facts)
             parts = facts.module.split(".")
@@ -118,6 +137,7 @@ class Project:
 
     # Names ------------------------------------------------------------------
 
+    @_bounded
     def resolve(self, file: FileFacts, expr: Expr | None, depth: int = 0) -> Symbol:
         if expr is None or depth > _MAX_DEPTH:
             return Unknown()
@@ -129,6 +149,7 @@ class Project:
             return self.member(self.resolve(file, expr.value, depth + 1), expr.attr, depth + 1)
         return Unknown()
 
+    @_bounded
     def resolve_dotted(self, dotted: str, depth: int = 0) -> Symbol:
         parts = dotted.split(".")
         for cut in range(len(parts), 0, -1):
@@ -141,6 +162,7 @@ class Project:
             return symbol
         return External(dotted)
 
+    @_bounded
     def member(self, symbol: Symbol, attr: str, depth: int = 0) -> Symbol:
         if depth > _MAX_DEPTH:
             return Unknown()
@@ -186,6 +208,7 @@ class Project:
                 return Module(submodule)
         return Unknown(name.id)
 
+    @_bounded
     def follow(self, symbol: Symbol, depth: int = 0) -> Symbol:
         """Through aliases: `router = users.router` denotes what `users.router` does."""
         while isinstance(symbol, Value) and isinstance(symbol.expr, (Name, Ref, Attr)) and depth < _MAX_DEPTH:
@@ -219,6 +242,7 @@ class Project:
         """The qualified name of a call's callee, inside or outside the project."""
         return qualified_name(self.callee(file, call))
 
+    @_bounded
     def instance_class(self, value: Value) -> Class | None:
         """`settings = Settings()` -> the class Settings, when it is the project's."""
         if isinstance(value.expr, Call):

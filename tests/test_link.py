@@ -192,3 +192,27 @@ def test_route_findings_carry_related_locations_in_sarif(tmp_path, monkeypatch, 
                for r in result["relatedLocations"]]  # fmt: skip
     # From the outside in: the app, the include_router call, the router itself.
     assert related == [("app/main.py", 3), ("app/main.py", 4), ("app/api.py", 2)]
+
+
+def test_cyclic_aliases_and_instances_resolve_to_unknown_instead_of_recursing() -> None:
+    project = _project({
+        "a.py": "import fastapi\nfrom b import y as x\nclass K(fastapi.FastAPI):\n    attr = K().attr\nk = K()\n",
+        "b.py": "import fastapi\nfrom a import x as y\n",
+    })  # fmt: skip
+    a = project.module("a")
+    assert a is not None
+    assert not isinstance(project.resolve_value(a, Name("x")), (Function, Class, Value))
+    assert project.member(project.resolve(a, Name("k")), "attr") is not None
+
+
+def test_a_failing_adapter_is_an_internal_error_and_the_others_still_run(tmp_path, monkeypatch) -> None:
+    from authlint.frameworks.fastapi import FastAPI
+
+    def broken(self, project, settings):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(FastAPI, "routes", broken)
+    _write(tmp_path, APP)
+    monkeypatch.chdir(tmp_path)
+    result = scan([Path(".")], Config(root=tmp_path), jobs=1)
+    assert [e.message for e in result.internal_errors] == ["the fastapi adapter failed: RuntimeError: boom"]

@@ -12,9 +12,10 @@ import functools
 import importlib
 import pkgutil
 import re
+import traceback
 
 from authlint.frameworks.base import Framework, LinkSettings
-from authlint.model import Route
+from authlint.model import FileError, Route
 from authlint.project import Project
 
 __all__ = ["Framework", "LinkSettings", "all_frameworks", "build_routes", "wants_facts"]
@@ -52,10 +53,16 @@ def wants_facts(modules: frozenset[str], text: str) -> bool:
     return bool(framework_modules & modules) or (pattern is not None and pattern.search(text) is not None)
 
 
-def build_routes(project: Project, settings: LinkSettings) -> list[Route]:
+def build_routes(project: Project, settings: LinkSettings, errors: list[FileError]) -> list[Route]:
+    """Every adapter's routes; an adapter that fails is an internal error, the others carry on."""
     routes: list[Route] = []
     for framework in all_frameworks():
-        routes += framework.routes(project, settings)
+        try:
+            routes += framework.routes(project, settings)
+        except Exception as exc:  # an adapter bug must not lose the other frameworks' routes
+            detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-3))
+            message = f"the {framework.name} adapter failed: {type(exc).__name__}: {exc}"
+            errors.append(FileError("<project>", "internal", message, detail=detail))
     routes = [settings.mark_public(route) for route in routes]
     return sorted(routes, key=lambda r: (r.path, r.methods, r.location.path, r.location.line))
 
