@@ -167,6 +167,10 @@ def test_routes_command_formats(tmp_path, monkeypatch) -> None:
     assert markdown.splitlines()[2].startswith("| POST | `/orders` | `app/main.py:5` | fastapi | none |")
     table = runner.invoke(main, ["routes", "--color", "never"]).output
     assert "2 routes" in table and "/webhooks/stripe" in table
+    taught = tmp_path / "authlint.toml"
+    taught.write_text('auth-dependencies = ["app.security.caller"]\n')
+    assert "[handler]" in runner.invoke(main, ["routes", "--color", "always"]).output
+    taught.unlink()
     out = tmp_path / "routes.csv"
     assert runner.invoke(main, ["routes", "--format", "csv", "-o", str(out)]).exit_code == 0
     assert out.read_text().startswith("method,path,handler,framework,auth,roles/scopes,flags\n")

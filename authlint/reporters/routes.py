@@ -102,11 +102,12 @@ def render_routes(routes: list[Route], format: str, color: bool = False, width: 
 
 def _table(routes: list[Route], color: bool, width: int | None) -> str:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(*_HEADERS, title=f"{len(routes)} routes", title_justify="left")
     for route in routes:
-        row = _row(route)
+        row = [escape(cell) for cell in _row(route)]  # "[handler]" is text, not rich markup
         if not route.authenticated and not route.public:
             row[4] = f"[bold red]{row[4]}[/]" if color else row[4]
         table.add_row(*row)
