@@ -105,7 +105,7 @@ class UnauthenticatedRoute(ProjectRule):
                               "or list the path in `public-routes` if anyone may call it")  # fmt: skip
 
     def _why_it_matters(self, route: Route) -> str | None:
-        if _STATE_CHANGING & set(route.methods):
+        if _STATE_CHANGING & set(route.methods) or "*" in route.methods:  # aiohttp's any-method routes
             return "changes state"
         segments = {s.lower() for s in re.split(r"[/{}<>:]+", route.path) if s}
         wanted = {s.lower() for s in self.options.sensitive_path_segments}
