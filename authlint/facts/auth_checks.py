@@ -6,7 +6,8 @@ looks at a credential (a token, the Authorization header, the session, the curre
 and turns the caller away (`abort(401)`, `raise HTTPException(status_code=403)`,
 `raise web.HTTPUnauthorized`, a redirect to the login page, `return ..., 401`).
 Comparisons of the request path or endpoint with constants are recorded as the hook's
-allowlist: the routes it lets through unchecked.
+allowlist: the routes it lets through unchecked; or, when the `if` they test leads to the
+check rather than around it, as its scope: the only routes it checks.
 
 The collector runs in the file's single walk and writes plain data into
 `FunctionFacts.body` of every function enclosing the node (a decorator's checks usually
@@ -27,8 +28,11 @@ from authlint.facts.names import dotted_name
 DENIES = "denies"  # how the function turns a caller away: ["abort(401)", ...]
 CREDENTIALS = "credentials"  # what credential it looks at: ["Authorization header", ...]
 ALLOWLIST = "allowlist"  # paths/endpoints it lets through: ["/health", "/static/*"]
+# paths/endpoints it checks, and only those: ["/admin*"] (`if request.path.startswith("/admin"): abort(403)`)
+SCOPE = "scope"
 ROLES = "roles"  # which role, scope or permission it looks at: ["is_superuser", "has_perm()"]
 GUARDS = "guards"  # library calls that check the caller and raise by themselves: ["check_authorized()"]
+METHODS = "methods"  # HTTP methods the body tests `request.method` for or reads form data of: ["POST"]
 
 _DENY_STATUSES = (401, 403)
 _DENY_CLASSES = re.compile(
@@ -51,22 +55,33 @@ _CREDENTIAL_ATTRIBUTES = {
 }
 _CREDENTIAL_CALLS = re.compile(
     r"(verify_jwt_in_request|get_jwt_identity|get_jwt|decode|verify_token|validate_token|authenticate"
-    r"|check_password|get_current_user|current_user|check_auth|verify|login_manager\.unauthorized)$"
+    r"|check_password|get_current_user|current_user|check_auth|verify|login_manager\.unauthorized"
+    r"|authorized_userid|is_anonymous)$"  # aiohttp_security
 )
 _ROLE_ATTRIBUTES = frozenset({
     "is_superuser", "is_admin", "is_staff", "role", "roles", "scopes", "permissions", "groups", "is_owner",
 })  # fmt: skip
 _ROLE_CALLS = re.compile(r"(?:^|\.)(has_perms?|has_role|has_any_role|has_permission|has_scope|check_permission)$")
-_ROUTE_ATTRIBUTES = frozenset({"path", "endpoint", "path_info", "url_rule", "rule", "raw_path", "route", "url_name", "view_name"})
+_ROUTE_ATTRIBUTES = frozenset({
+    "path", "endpoint", "path_info", "url_rule", "rule", "raw_path", "route", "url_name", "view_name", "blueprint",
+})  # fmt: skip
 _LOGIN_TARGET = re.compile(r"login|signin|sign_in|auth", re.I)
 # Library calls that authenticate the caller or raise 401/403 themselves (aiohttp_security).
 _GUARD_CALLS = frozenset({
     "aiohttp_security.check_authorized", "aiohttp_security.api.check_authorized",
     "aiohttp_security.check_permission", "aiohttp_security.api.check_permission",
+    # flask_jwt_extended: raises NoAuthorizationError (401) itself, unless called with optional=True
+    "flask_jwt_extended.verify_jwt_in_request", "flask_jwt_extended.view_decorators.verify_jwt_in_request",
+    "flask_jwt_extended.verify_fresh_jwt_in_request",
 })  # fmt: skip
 # Redirects that send the caller to the login page: Flask/Django `redirect`, aiohttp, Starlette.
 _REDIRECTS = frozenset({"redirect", "HTTPFound", "HTTPSeeOther", "HTTPTemporaryRedirect", "RedirectResponse"})
 _ROUTE_KEYS = frozenset({"path", "raw_path"})  # scope["path"] in ASGI middleware
+_HTTP_METHOD_NAMES = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
+_FORM_DATA = frozenset({"POST", "FILES"})  # Django's request.POST / request.FILES
+_COLLECTIONS = frozenset({"frozenset", "set", "tuple", "list"})
+# What a middleware calls to hand the request on: aiohttp `handler`, Starlette `call_next`, Django `get_response`.
+_PASS_ON = frozenset({"handler", "call_next", "get_response", "next_handler", "app", "view", "func", "fn", "f"})
 
 
 class AuthCheckCollector:
@@ -97,11 +112,12 @@ class AuthCheckCollector:
             self._record(CREDENTIALS, [name.rsplit(".", 1)[-1] + "()"])
         if _ROLE_CALLS.search(name):
             self._record(ROLES, [name.rsplit(".", 1)[-1] + "()"])
-        if name in _GUARD_CALLS:
+        if name in _GUARD_CALLS and not self._optional(node):
             self._guard(node, name.rsplit(".", 1)[-1])
         if isinstance(node.func, libcst.Attribute) and node.func.attr.value == "startswith":
             if self._is_route_attribute(node.func.value):
-                self._record(ALLOWLIST, [f"{p}*" for p in self._strings(node.args[0].value if node.args else None)])
+                prefixes = self._strings(node.args[0].value if node.args else None)
+                self._record(self._route_key(node), [f"{p}*" for p in prefixes])
 
     def _denial(self, node: libcst.Call, name: str) -> str | None:
         last = name.rsplit(".", 1)[-1]
@@ -110,8 +126,7 @@ class AuthCheckCollector:
         status = self._status(node)
         if status in _DENY_STATUSES:
             return f"{last}({status})"
-        target = self._redirect_target(node) if last in _REDIRECTS else None
-        if target is not None and self._login_target(target):
+        if last in _REDIRECTS and any(self._login_target(t) for t in self._redirect_targets(node)):
             return "redirect to login"
         if last == "unauthorized":
             return "unauthorized()"
@@ -137,9 +152,12 @@ class AuthCheckCollector:
             return int(match.group(1)) if match.group(1) else (401 if match.group(2) == "UNAUTHORIZED" else 403)
         return None
 
-    def _redirect_target(self, node: libcst.Call) -> libcst.CSTNode | None:
+    def _redirect_targets(self, node: libcst.Call) -> list[libcst.CSTNode]:
+        """`redirect("/login")`, `HTTPFound(location=...)`, `RedirectResponse(url=...)`, a project
+        helper `redirect(request.app.router, "login")`."""
         arguments = self.ctx.arguments(node)
-        return arguments.get("location") or arguments.get("url") or arguments.get(None, 0)
+        keywords = [arguments.get(k) for k in ("location", "url")]
+        return [t for t in (*keywords, *arguments.positional) if t is not None]
 
     def _guard(self, node: libcst.Call, name: str) -> None:
         """`await check_permission(request, "edit")`: reads the identity and raises 401/403 itself."""
@@ -148,6 +166,10 @@ class AuthCheckCollector:
         self._record(GUARDS, [label])
         self._record(DENIES, [label])
         self._record(CREDENTIALS, [label])
+
+    def _optional(self, node: libcst.Call) -> bool:
+        """`verify_jwt_in_request(optional=True)` lets anonymous callers through."""
+        return self.ctx.literal(self.ctx.arguments(node).get("optional", 0)) is True
 
     def _login_target(self, expr: libcst.CSTNode) -> bool:
         if isinstance(expr, libcst.Call):
@@ -174,6 +196,8 @@ class AuthCheckCollector:
     def visit_Attribute(self, node: libcst.Attribute) -> None:
         if not self.ctx.tracker.functions:
             return
+        if node.attr.value in _FORM_DATA and _mentions_request(node.value):
+            self._record(METHODS, ["POST"])
         if node.attr.value in _ROLE_ATTRIBUTES:
             self._record(ROLES, [node.attr.value])
         label = _CREDENTIAL_ATTRIBUTES.get(node.attr.value)
@@ -204,11 +228,47 @@ class AuthCheckCollector:
         if not self.ctx.tracker.functions:
             return
         sides = [node.left, *(c.comparator for c in node.comparisons)]
+        if any(_is_request_method(side) for side in sides):  # request.method == "POST"
+            for side in sides:
+                self._record(METHODS, [m.upper() for m in self._strings(side) if m.upper() in _HTTP_METHOD_NAMES])
         if not any(self._is_route_attribute(side) for side in sides):
             return
         for side in sides:
             if not self._is_route_attribute(side):
-                self._record(ALLOWLIST, self._strings(side))
+                self._record(self._route_key(node), self._strings(side))
+
+    def _route_key(self, test: libcst.CSTNode) -> str:
+        """ALLOWLIST when comparing the route lets the caller through (`if request.endpoint in PUBLIC:
+        return`, `if request.path not in OPEN: abort(401)`); SCOPE when it leads to the check
+        (`if request.path.startswith("/admin") and not user.is_admin: abort(403)`). A comparison
+        outside an `if` test, or a branch that does neither, keeps the allowlist reading."""
+        statements = self.ctx.tracker.statements
+        branch = statements[-1] if statements else None
+        if not isinstance(branch, libcst.If):
+            return ALLOWLIST
+        matches = _polarity(branch.test, test)
+        if matches is None:
+            return ALLOWLIST
+        if self._branch_denies(branch.body):
+            return SCOPE if matches else ALLOWLIST
+        if _branch_returns(branch.body):
+            return ALLOWLIST if matches else SCOPE
+        return ALLOWLIST
+
+    def _branch_denies(self, body: libcst.CSTNode) -> bool:
+        for node in self.ctx.nodes_in(body):
+            if isinstance(node, libcst.Call):
+                name = self.ctx.qualified_name(node.func) or dotted_name(node.func) or ""
+                if self._denial(node, name) or name in _GUARD_CALLS:
+                    return True
+            elif isinstance(node, libcst.Raise) and node.exc is not None and not isinstance(node.exc, libcst.Call):
+                if _DENY_CLASSES.search(self.ctx.qualified_name(node.exc) or dotted_name(node.exc) or ""):
+                    return True
+            elif isinstance(node, libcst.Return) and isinstance(node.value, libcst.Tuple):
+                elements = node.value.elements
+                if len(elements) >= 2 and self._status_value(elements[1].value) in _DENY_STATUSES:
+                    return True
+        return False
 
     def _is_route_attribute(self, expr: libcst.CSTNode) -> bool:
         if isinstance(expr, libcst.Subscript) and len(expr.slice) == 1 and isinstance(expr.slice[0].slice, libcst.Index):
@@ -221,7 +281,10 @@ class AuthCheckCollector:
         return False
 
     def _strings(self, expr: libcst.CSTNode | None) -> list[str]:
-        value = self.ctx.literal(self.ctx.resolve(expr) if isinstance(expr, libcst.Name) else expr)
+        expr = self.ctx.resolve(expr) if isinstance(expr, libcst.Name) else expr
+        if isinstance(expr, libcst.Call) and dotted_name(expr.func) in _COLLECTIONS and len(expr.args) == 1:
+            expr = expr.args[0].value  # PUBLIC = frozenset({"auth.login", "health"})
+        value = self.ctx.literal(expr)
         if isinstance(value, str):
             return [value]
         if isinstance(value, (list, tuple, set, frozenset)):
@@ -229,6 +292,47 @@ class AuthCheckCollector:
         if isinstance(value, dict):
             return sorted(k for k in value if isinstance(k, str))
         return []
+
+
+def _is_request_method(expr: libcst.CSTNode) -> bool:
+    return isinstance(expr, libcst.Attribute) and expr.attr.value == "method" and _mentions_request(expr.value)
+
+
+def _polarity(test: libcst.CSTNode, node: libcst.CSTNode) -> bool | None:
+    """Whether `test` holds when `node` (a route comparison inside it) does: `not`, `not in` and
+    `!=` flip it; None when `node` sits somewhere authlint does not follow (a call, a ternary)."""
+    if test is node:
+        if isinstance(node, libcst.Comparison):
+            negations = (libcst.NotIn, libcst.NotEqual, libcst.IsNot)
+            return not any(isinstance(c.operator, negations) for c in node.comparisons)
+        return True
+    if isinstance(test, libcst.UnaryOperation) and isinstance(test.operator, libcst.Not):
+        inner = _polarity(test.expression, node)
+        return None if inner is None else not inner
+    if isinstance(test, libcst.BooleanOperation):
+        left = _polarity(test.left, node)
+        return left if left is not None else _polarity(test.right, node)
+    return None
+
+
+def _branch_returns(body: libcst.BaseSuite) -> bool:
+    """The branch hands the request on unchecked: `return`, `return None`, `return await handler(request)`."""
+    for small in _small_statements(body):
+        if isinstance(small, libcst.Pass):
+            return True
+        if isinstance(small, libcst.Return):
+            value = small.value.expression if isinstance(small.value, libcst.Await) else small.value
+            if value is None or (isinstance(value, libcst.Name) and value.value == "None"):
+                return True
+            passes_on = isinstance(value, libcst.Call) and isinstance(value.func, libcst.Name)
+            return passes_on and value.func.value in _PASS_ON  # type: ignore[union-attr]
+    return False
+
+
+def _small_statements(body: libcst.BaseSuite) -> list[libcst.BaseSmallStatement]:
+    if isinstance(body, libcst.SimpleStatementSuite):  # `if public: return`
+        return list(body.body)
+    return [small for line in body.body if isinstance(line, libcst.SimpleStatementLine) for small in line.body]
 
 
 def _mentions_request(expr: libcst.CSTNode) -> bool:

@@ -36,6 +36,15 @@ class Param:
     kind: str = "positional"  # "positional", "keyword", "*args", "**kwargs"
 
 
+@dataclass(frozen=True)
+class ReturnSite:
+    """A `return` statement of a function: what it returns (`await` unwrapped) and where."""
+
+    value: Expr | None
+    line: int
+    source_line: str
+
+
 @dataclass
 class FunctionFacts:
     name: str
@@ -49,6 +58,8 @@ class FunctionFacts:
     params: tuple[Param, ...] = ()
     # Facts about the body, filled by body collectors (see facts.body); plain data.
     body: dict = field(default_factory=dict)
+    return_annotation: Expr | None = None  # `-> UserOut`
+    returns: list[ReturnSite] = field(default_factory=list)  # its own `return` statements, in order
 
     def param(self, name: str) -> Param | None:
         return next((p for p in self.params if p.name == name), None)
@@ -66,6 +77,9 @@ class ClassFacts:
     decorators: tuple[Expr, ...] = ()
     attributes: dict[str, Expr] = field(default_factory=dict)
     methods: tuple[str, ...] = ()  # method names, in order; FileFacts.functions["Cls.name"]
+    # Annotated class-level names, with or without a value: `hashed_password: Mapped[str]`, `email: str`.
+    annotations: dict[str, Expr] = field(default_factory=dict)
+    keywords: tuple[tuple[str, Expr], ...] = ()  # class keywords: `class Hero(SQLModel, table=True)`
 
 
 @dataclass(frozen=True)
@@ -88,6 +102,13 @@ class FileFacts:
     classes: dict[str, ClassFacts] = field(default_factory=dict)
     calls: list[CallSite] = field(default_factory=list)
     assignment_lines: dict[str, int] = field(default_factory=dict)
+    # The source line each module- or class-level assignment starts on, for findings reported there.
+    assignment_sources: dict[str, str] = field(default_factory=dict)
+    # Module-level names built from several values, `urlpatterns = [...] + router.urls` or
+    # `urlpatterns += router.urls`: every operand in order (the merged value may be opaque).
+    operands: dict[str, list[Expr]] = field(default_factory=dict)
+    # Plain function calls made as a statement that hand over a name: `setup_routes(app)`.
+    function_calls: list[CallSite] = field(default_factory=list)
     # The file's suppression comments (authlint.suppress.SuppressionTable), for project findings.
     suppressions: Any = None
 
@@ -143,6 +164,7 @@ class FactsCollector:
         self._unplaced: list[tuple[libcst.CSTNode, object]] = []
         # libcst FunctionDef/ClassDef node -> its facts, for body collectors.
         self.by_node: dict[int, FunctionFacts | ClassFacts] = {}
+        self._annotations: dict[str, Expr] = {}  # Name.key -> annotation, for class-level names
 
     def collect(self) -> FileFacts:
         for name, binding in self._scopes.chain[0][1].bindings.items():
@@ -164,6 +186,8 @@ class FactsCollector:
                 self._assignment(stmt, twin, scope)
             elif isinstance(stmt, libcst.Expr) and isinstance(stmt.value, libcst.Call):
                 self._call_statement(stmt.value, twin, scope)
+            elif isinstance(stmt, libcst.Return) and scope in self.facts.functions:
+                self._return(stmt, twin, self.facts.functions[scope])
 
     def _function(self, node: libcst.FunctionDef, twin: ast.AST | None, scope: str) -> None:
         qualname = f"{scope}.{node.name.value}" if scope else node.name.value
@@ -177,6 +201,7 @@ class FactsCollector:
             is_async=node.asynchronous is not None,
             decorators=tuple(self.snapshot(d.decorator) for d in node.decorators),  # type: ignore[misc]
             params=self._params(node.params),
+            return_annotation=self.snapshot(node.returns.annotation) if node.returns else None,
         )
         self._place(facts, node, twin)
         self.facts.functions[qualname] = facts
@@ -196,6 +221,9 @@ class FactsCollector:
             source_line="",
             bases=tuple(self.snapshot(b.value) for b in node.bases if b.keyword is None and not b.star),  # type: ignore[misc]
             decorators=tuple(self.snapshot(d.decorator) for d in node.decorators),  # type: ignore[misc]
+            keywords=tuple(
+                (k.keyword.value, self.snapshot(k.value) or Opaque("")) for k in node.keywords if k.keyword is not None
+            ),
         )
         self._place(facts, node, twin)
         self.facts.classes[qualname] = facts
@@ -215,6 +243,11 @@ class FactsCollector:
             for key, value in self.facts.assignments.items()
             if key.startswith(prefix) and "." not in key[len(prefix):]
         }
+        facts.annotations = {
+            key[len(prefix):]: value
+            for key, value in self._annotations.items()
+            if key.startswith(prefix) and "." not in key[len(prefix):]
+        }
 
     def _enter(self, qualname: str, scope: Scope) -> None:
         self._scopes.chain.append((qualname, scope))
@@ -231,6 +264,8 @@ class FactsCollector:
         return tuple(out)
 
     def _assignment(self, node: libcst.CSTNode, twin: ast.AST | None, scope: str) -> None:
+        if isinstance(node, libcst.AnnAssign) and isinstance(node.target, libcst.Name) and scope in self.facts.classes:
+            self._annotations[Name(node.target.value, scope).key] = self.snapshot(node.annotation.annotation) or Opaque("")
         value = self.snapshot(node.value) if getattr(node, "value", None) is not None else None  # type: ignore[attr-defined]
         if value is None:
             return
@@ -239,16 +274,47 @@ class FactsCollector:
             if not isinstance(target, libcst.Name):
                 continue
             key = Name(target.value, scope).key
+            if not scope:
+                self._operands(node, key, value)
             if isinstance(node, libcst.AugAssign):
                 value = _augmented(self.facts.assignments.get(key), value)
             self.facts.assignments[key] = value
             line = getattr(twin, "lineno", 0)
             self.facts.assignment_lines[key] = line
+            if line and (not scope or scope in self.facts.classes):
+                self.facts.assignment_sources[key] = self._line_text(line)
             if not line:
                 self._unplaced.append((node, ("assignment", key)))
 
+    def _operands(self, node: libcst.CSTNode, key: str, value: Expr) -> None:
+        """`x = a + b` and `x += c` at module level: keep each operand, as the sum may be opaque."""
+        if isinstance(node, libcst.AugAssign):
+            if not isinstance(node.operator, libcst.AddAssign):
+                self.facts.operands.pop(key, None)
+                return
+            previous = self.facts.assignments.get(key)
+            start = self.facts.operands.get(key) or ([previous] if previous is not None else [])
+            self.facts.operands[key] = [*start, value]
+            return
+        added = _sum_operands(node.value)  # type: ignore[attr-defined]
+        if len(added) > 1:
+            self.facts.operands[key] = [self.snapshot(o) or Opaque("") for o in added]  # type: ignore[misc]
+        else:
+            self.facts.operands.pop(key, None)
+
+    def _return(self, node: libcst.Return, twin: ast.AST | None, function: FunctionFacts) -> None:
+        value = node.value.expression if isinstance(node.value, libcst.Await) else node.value
+        line = getattr(twin, "lineno", 0)
+        function.returns.append(ReturnSite(self.snapshot(value), line, self._line_text(line)))
+        if not line:
+            self._unplaced.append((node, ("return", function.qualname, len(function.returns) - 1)))
+
     def _call_statement(self, node: libcst.Call, twin: ast.AST | None, scope: str) -> None:
-        if not isinstance(node.func, libcst.Attribute):
+        if isinstance(node.func, libcst.Name) and any(isinstance(a.value, libcst.Name) for a in node.args):
+            self._function_call(node, twin, scope)
+        # `limiter.limit("5/minute")(bp)`: a decorator applied by hand is a call of a method call
+        applied = isinstance(node.func, libcst.Call) and isinstance(node.func.func, libcst.Attribute)
+        if not isinstance(node.func, libcst.Attribute) and not applied:
             return
         call = self.snapshot(node)
         assert isinstance(call, Call)
@@ -256,6 +322,14 @@ class FactsCollector:
         self.facts.calls.append(site)
         if not site.line:
             self._unplaced.append((node, ("call", len(self.facts.calls) - 1)))
+
+    def _function_call(self, node: libcst.Call, twin: ast.AST | None, scope: str) -> None:
+        call = self.snapshot(node)
+        assert isinstance(call, Call)
+        site = CallSite(call, scope, getattr(twin, "lineno", 0))
+        self.facts.function_calls.append(site)
+        if not site.line:
+            self._unplaced.append((node, ("function_call", len(self.facts.function_calls) - 1)))
 
     # Positions --------------------------------------------------------------
 
@@ -280,10 +354,21 @@ class FactsCollector:
                 target.line, target.column, target.source_line = span.line, 1, self._line_text(span.line)
             elif target[0] == "assignment":  # type: ignore[index]
                 self.facts.assignment_lines[target[1]] = span.line  # type: ignore[index]
+            elif target[0] == "return":  # type: ignore[index]
+                returns = self.facts.functions[target[1]].returns  # type: ignore[index]
+                site = returns[target[2]]  # type: ignore[index, misc]
+                returns[target[2]] = ReturnSite(site.value, span.line, self._line_text(span.line))  # type: ignore[index]
             else:
                 index = target[1]  # type: ignore[index]
-                site = self.facts.calls[index]
-                self.facts.calls[index] = CallSite(site.call, site.scope, span.line)
+                sites = self.facts.function_calls if target[0] == "function_call" else self.facts.calls  # type: ignore[index]
+                site = sites[index]
+                sites[index] = CallSite(site.call, site.scope, span.line)
+
+
+def _sum_operands(expr: libcst.BaseExpression) -> list[libcst.BaseExpression]:
+    if isinstance(expr, libcst.BinaryOperation) and isinstance(expr.operator, libcst.Add):
+        return [*_sum_operands(expr.left), *_sum_operands(expr.right)]
+    return [expr]
 
 
 def _augmented(previous: Expr | None, added: Expr) -> Expr:

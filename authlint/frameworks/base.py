@@ -7,11 +7,11 @@ import dataclasses
 import fnmatch
 import re
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import ClassVar, Iterable
 
 from authlint.facts import auth_checks
-from authlint.facts.expr import Call, Expr, written
-from authlint.facts.file_facts import FileFacts
+from authlint.facts.expr import Call, Const, Expr, Seq, written
+from authlint.facts.file_facts import FileFacts, FunctionFacts
 from authlint.model import AuthEvidence, Location, Route
 from authlint.project import Class, Function, Project, Symbol, Value, qualified_name
 
@@ -146,3 +146,131 @@ def decorator_target(project: Project, file: FileFacts, decorator: Expr) -> tupl
 
 def show(expr: Expr | None) -> str:
     return written(expr)
+
+
+# Auth in handler bodies, decorators and middleware, for adapters whose auth lives there ----------------
+
+_QUOTED = re.compile(r"\('([^']*)'\)")
+
+
+def allowlisted(path: str, item: str) -> bool:
+    """A route path against one entry of a hook's allowlist: `/health` exactly, or a prefix `/static/*`."""
+    if item.endswith("*"):
+        return path.startswith(item[:-1])
+    return path.rstrip("/") == item.rstrip("/") or path == item
+
+
+def body_check(handler: Function, level: str = "handler") -> AuthEvidence | None:
+    """The handler checks the caller itself: a library guard (`await check_authorized(request)`), or a
+    credential read followed by a denial (`if not session.get("user"): raise HTTPUnauthorized`)."""
+    facts = handler.facts
+    where = Location(handler.file.path, facts.line)
+    role = auth_checks.checks_role(facts)
+    guards = facts.body.get(auth_checks.GUARDS, [])
+    if guards:
+        requirements = tuple(r for g in guards for r in _QUOTED.findall(g))
+        kind = "authorization" if role or requirements else "authentication"
+        return AuthEvidence(", ".join(guards[:2]), level, where, kind, requirements)
+    # A role check alone is no evidence here: a handler may compare its own data's `role` field.
+    if auth_checks.checks_caller(facts):
+        checked = "credentials and role" if role else "credentials"
+        mechanism = f"{facts.name} (checks {checked}, {auth_checks.denial(facts)})"
+        return AuthEvidence(mechanism, level, where, "authorization" if role else "authentication")
+    return None
+
+
+def decorator_check(
+    project: Project, settings: LinkSettings, file: FileFacts, decorator: Expr, level: str = "handler"
+) -> AuthEvidence | None:
+    """A project decorator that checks the caller, or one named in `auth-decorators`/`admin-checks`."""
+    symbol, _ = decorator_target(project, file, decorator)
+    evidence = custom_check(project, symbol, level, settings.auth_decorators + settings.admin_checks, "auth decorator")
+    if evidence is None:
+        return None
+    role = matches_any(qualified_name(symbol), settings.admin_checks) or (
+        isinstance(symbol, Function) and auth_checks.checks_role(symbol.facts)
+    )
+    return dataclasses.replace(evidence, kind="authorization") if role else evidence
+
+
+@dataclass(frozen=True)
+class Guard:
+    """A middleware that checks the caller, and the routes it lets through unchecked."""
+
+    evidence: AuthEvidence
+    allow: tuple[str, ...] = ()  # paths, `/prefix*`, or route names
+    patterns: tuple[str, ...] = ()  # regexes matched at the start of the path (a library's whitelist)
+    mount: str = ""  # the path prefix it is attached at: its allowlist may be written relative to it
+
+    def covers(self, path: str, name: str | None = None) -> bool:
+        paths = {path}
+        if self.mount and path.startswith(self.mount.rstrip("/")):
+            paths.add(path[len(self.mount.rstrip("/")) :] or "/")
+        if any(item == name or allowlisted(p, item) for item in self.allow for p in paths):
+            return False
+        return not any(_regex_match(pattern, p) for pattern in self.patterns for p in paths)
+
+
+def _regex_match(pattern: str, path: str) -> bool:
+    try:
+        return re.match(pattern, path) is not None
+    except re.error:
+        return path.startswith(pattern)
+
+
+def middleware_check(symbol: Function | Class, body: FunctionFacts, allow: tuple[str, ...] = ()) -> Guard | None:
+    """A middleware whose body checks the caller (or the caller's role); it lets through what its body
+    compares the request path or route name with, and `allow` (paths handed to it)."""
+    role = auth_checks.checks_role(body)
+    if not (auth_checks.checks_caller(body) or role):
+        return None
+    where = Location(symbol.file.path, symbol.facts.line)
+    mechanism = f"{symbol.facts.name} (middleware, {'role check, ' if role else ''}{auth_checks.denial(body)})"
+    evidence = AuthEvidence(mechanism, "middleware", where, "authorization" if role else "authentication")
+    return Guard(evidence, tuple(body.body.get(auth_checks.ALLOWLIST, [])) + allow)
+
+
+def sequence_items(project: Project, file: FileFacts, expr: Expr | None, depth: int = 0) -> list[tuple[FileFacts, Expr]]:
+    """The items of a list written in place or assigned to a name in any module, each with its file."""
+    if isinstance(expr, Seq):
+        return [(file, item) for item in expr.items]
+    if expr is None or depth > 8 or isinstance(expr, (Call, Const)):
+        return []
+    symbol = project.resolve_value(file, expr)
+    if isinstance(symbol, Value) and symbol.expr is not expr:
+        return sequence_items(project, symbol.file, symbol.expr, depth + 1)
+    return []
+
+
+def path_strings(project: Project, file: FileFacts, call: Call) -> tuple[str, ...]:
+    """Paths handed to a middleware or its factory: `Middleware(Auth, public_paths=["/health"])`.
+
+    A middleware that reads its allowlist from `self.public_paths` hides it from the body
+    facts; the paths in its arguments are the ones it is likely to let through."""
+    found: list[str] = []
+    for value in (*call.args, *(v for _, v in call.kwargs)):
+        for item_file, item in sequence_items(project, file, value):
+            text = project.constant(item_file, item)
+            if isinstance(text, str) and text.startswith("/"):
+                found.append(text)
+    return tuple(found)
+
+
+def built_by(project: Project, file: FileFacts, call: Expr | None, candidates: Iterable[str]) -> str | None:
+    """`add_subapp("/admin", create_admin_app())`: the one candidate object (by qualified name) that
+    the called project function assigns in its own body, `app = web.Application()`."""
+    callee = project.callee(file, call)
+    if not isinstance(callee, Function):
+        return None
+    prefix = callee.qualified + "."
+    made = [key for key in candidates if key.startswith(prefix) and "." not in key[len(prefix) :]]
+    return made[0] if len(made) == 1 else None
+
+
+def literal_strings(expr: Expr | None) -> tuple[str, ...]:
+    """`"admin"` or `["authenticated", "admin"]` as written: scopes, permissions, methods."""
+    if isinstance(expr, Const) and isinstance(expr.value, str):
+        return (expr.value,)
+    if isinstance(expr, Seq):
+        return tuple(i.value for i in expr.items if isinstance(i, Const) and isinstance(i.value, str))
+    return ()
