@@ -29,7 +29,7 @@ DOC_HEADINGS = (
     "## References",
 )
 CODE_PATTERN = re.compile(r"^AL[1-9][0-9]{2}$")
-NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)+$")
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
 
 @dataclasses.dataclass(frozen=True)
