@@ -115,7 +115,8 @@ class MissingFunctionLevelAuthz(ProjectRule):
 
 
 def _deletes_another_account(segments: list[str]) -> bool:
-    for index, segment in enumerate(segments):
-        if segment in ("users", "accounts", "members") and index + 1 < len(segments):
-            return segments[index + 1] not in ("me", "self", "current")
-    return False
+    """`DELETE /users/{user_id}` deletes an account; `/users/{id}/sessions` and `/users/me` do not."""
+    if len(segments) < 2:
+        return False
+    collection, member = segments[-2], segments[-1]
+    return collection in ("users", "accounts", "members") and member not in ("me", "self", "current")

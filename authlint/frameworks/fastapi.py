@@ -20,13 +20,16 @@ from authlint.facts.expr import Attr, Call, Const, Expr, Index, Seq, const_str
 from authlint.facts.file_facts import HTTP_METHODS, FileFacts, FunctionFacts, Param
 from authlint.frameworks.base import (
     Framework,
+    Guard,
     LinkSettings,
     RouteBuilder,
     custom_check,
     join_paths,
     location,
     matches_any,
+    middleware_check,
     path_params,
+    path_strings,
     show,
 )
 from authlint.model import AuthEvidence, Location, Route
@@ -190,7 +193,7 @@ class _Linker:
                 chains.append((*chain, (router, (prefix, deps, where))))
         return chains
 
-    def _route(self, builder: RouteBuilder, handler: FunctionFacts, chain: tuple, middleware: list) -> Route:
+    def _route(self, builder: RouteBuilder, handler: FunctionFacts, chain: tuple, middleware: list[Guard]) -> Route:
         route = RouteBuilder(builder.framework, builder.methods, builder.path, builder.handler, list(builder.auth))
         prefixes = []
         for router, include in chain:
@@ -207,34 +210,26 @@ class _Linker:
             for dep in router.dependencies:
                 self._add_dependency(route, file, dep, level)
         route.path = join_paths(*prefixes, builder.path)
-        for evidence, allowlist in middleware:
-            if not any(_allowlisted(route.path, item) for item in allowlist):
-                route.auth.append(evidence)
+        for guard in middleware:
+            if guard.covers(route.path, handler.name):
+                route.auth.append(guard.evidence)
         return route.build(path_params(route.path))
 
-    def _middleware(self) -> list[tuple[AuthEvidence, list[str]]]:
+    def _middleware(self) -> list[Guard]:
         """Project middleware whose body checks the caller, with the paths it lets through."""
         found = []
         for file in self.project.files:
             for function in file.functions.values():
-                if any(_is_http_middleware(self.project, file, d) for d in function.decorators):
-                    found += self._middleware_evidence(Function(file, function), function)
+                if any(_is_http_middleware(d) for d in function.decorators):
+                    found.append(middleware_check(Function(file, function), function))
             for site in file.calls:
                 call = site.call
                 if isinstance(call.func, Attr) and call.func.attr == "add_middleware" and call.args:
                     target = self.project.resolve_value(file, call.args[0])
-                    if isinstance(target, Class):
-                        dispatch = self.project.member(target, "dispatch")
-                        if isinstance(dispatch, Function):
-                            found += self._middleware_evidence(target, dispatch.facts)
-        return found
-
-    def _middleware_evidence(self, symbol: Function | Class, body: FunctionFacts) -> list:
-        if not auth_checks.checks_caller(body):
-            return []
-        where = Location(symbol.file.path, symbol.facts.line)
-        evidence = AuthEvidence(f"{symbol.facts.name} (middleware, {auth_checks.denial(body)})", "middleware", where)
-        return [(evidence, list(body.body.get(auth_checks.ALLOWLIST, [])))]
+                    dispatch = self.project.member(target, "dispatch") if isinstance(target, Class) else None
+                    if isinstance(dispatch, Function):
+                        found.append(middleware_check(target, dispatch.facts, path_strings(self.project, file, call)))
+        return [guard for guard in found if guard is not None]
 
     # Dependencies -------------------------------------------------------------
 
@@ -372,7 +367,7 @@ def _is_annotated(project: Project, file: FileFacts, index: Index) -> bool:
     return name.endswith("Annotated")
 
 
-def _is_http_middleware(project: Project, file: FileFacts, decorator: Expr) -> bool:
+def _is_http_middleware(decorator: Expr) -> bool:
     return (
         isinstance(decorator, Call)
         and isinstance(decorator.func, Attr)
@@ -380,11 +375,3 @@ def _is_http_middleware(project: Project, file: FileFacts, decorator: Expr) -> b
         and const_str(decorator.arg(None, 0)) == "http"
     )
 
-
-def _allowlisted(path: str, item: str) -> bool:
-    if item.endswith("*"):
-        return path.startswith(item[:-1])
-    return path.rstrip("/") == item.rstrip("/") or path == item
-
-
-__all__ = ["FastAPI", "External"]
