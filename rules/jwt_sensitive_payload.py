@@ -1,29 +1,14 @@
 from __future__ import annotations
 
-import re
-
 import libcst
 
-from authlint.facts import jwt
+from authlint.facts import credentials, jwt
 from authlint.model import Precision, Severity
 from authlint.rule import FileRule
 
-# Names of sensitive data, matched whole or as the last words of a name (`user_password`, `stripe_api_key`).
-_TERMS = {
-    "password": "passwords",
-    "passwd": "passwords",
-    "pwd": "passwords",
-    "password_hash": "password hashes",
-    "hashed_password": "password hashes",
-    "password_digest": "password hashes",
-    "pwd_hash": "password hashes",
-    "passwd_hash": "password hashes",
-    "secret": "secrets",
-    "secret_key": "secret keys",
-    "secret_access_key": "secret keys",
-    "api_key": "API keys",
-    "apikey": "API keys",
-    "private_key": "private keys",
+# Personal data that is no credential, matched whole or as the last words of a name (`user_ssn`).
+# Credentials themselves (`password`, `api_key`, `client_secret`, ...) come from facts.credentials.
+_PERSONAL_DATA = {
     "card_number": "card numbers",
     "credit_card": "card numbers",
     "cc_number": "card numbers",
@@ -33,53 +18,19 @@ _TERMS = {
     "ssn": "social security numbers",
     "social_security_number": "social security numbers",
 }
-# First words that make a name a flag about the data, not the data: `must_change_password`, `has_ssn`.
-_FLAG_PREFIXES = frozenset(
-    {"is", "has", "must", "need", "needs", "require", "requires", "force", "should", "can", "allow", "no",
-     "change", "reset"}
-)  # fmt: skip
 # Registered claims and token-type labels: never personal data, whatever their spelling suggests.
 _STANDARD_CLAIMS = frozenset(
     {"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "typ", "type", "token_type", "token_use", "kid", "alg",
      "scope", "scp", "azp", "nonce", "sid", "auth_time", "acr", "amr", "cnf", "at_hash", "c_hash", "s_hash"}
 )  # fmt: skip
-_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
-_NOT_WORD = re.compile(r"[^a-z0-9]+")
 _COPIES = frozenset({"dict", "copy.copy", "copy.deepcopy"})
-
-
-def _normalize(name: str) -> str:
-    """`hashedPassword`, `Hashed-Password`, `HASHED_PASSWORD` -> `hashed_password`."""
-    return _NOT_WORD.sub("_", _CAMEL_BOUNDARY.sub("_", name).lower()).strip("_")
 
 
 def sensitive_kind(name: str) -> str | None:
     """What kind of sensitive data a claim or attribute name names (`passwords`), or None."""
-    normalized = _normalize(name)
-    if normalized in _STANDARD_CLAIMS:
+    if credentials.normalize_name(name) in _STANDARD_CLAIMS:
         return None
-    if normalized in _TERMS:
-        return _TERMS[normalized]
-    if normalized.split("_", 1)[0] in _FLAG_PREFIXES:
-        return None
-    for term, kind in _TERMS.items():
-        if normalized.endswith("_" + term):
-            return kind
-    return None
-
-
-def _value_name(node: libcst.CSTNode | None) -> str | None:
-    """The name a value is read by: `password`, `user.password`, `form["password"]`."""
-    if isinstance(node, libcst.Name):
-        return node.value
-    if isinstance(node, libcst.Attribute):
-        return node.attr.value
-    if isinstance(node, libcst.Subscript) and len(node.slice) == 1:
-        index = node.slice[0].slice
-        if isinstance(index, libcst.Index) and isinstance(index.value, libcst.SimpleString):
-            value = index.value.evaluated_value
-            return value if isinstance(value, str) else None
-    return None
+    return credentials.secret_kind(name) or credentials.term_kind(name, _PERSONAL_DATA)
 
 
 def _is_flag_literal(node: libcst.CSTNode | None) -> bool:
@@ -111,11 +62,12 @@ class JwtSensitivePayload(FileRule):
     ## What it does
     Flags claims of tokens issued with PyJWT, python-jose, Authlib and joserfc:
 
-    - a claim named for sensitive data: `password`, `passwd`, `pwd`, `password_hash`,
-      `hashed_password`, `secret`, `client_secret`, `api_key`, `apikey`, `private_key`,
-      `card_number`, `credit_card`, `cc_number`, `cvv`, `cvc`, `ssn`,
-      `social_security_number`, in any case or camelCase, also as the end of a longer
-      name (`user_password`, `stripe_api_key`, `totp_secret`);
+    - a claim named for sensitive data: `password`, `passwd`, `pwd`, `passphrase`,
+      `password_hash`, `hashed_password`, `secret`, `secret_key`, `signing_key`,
+      `client_secret`, `api_key`, `apikey`, `private_key`, `card_number`, `credit_card`,
+      `cc_number`, `cvv`, `cvc`, `ssn`, `social_security_number`, in any case or
+      camelCase, also as the end of a longer name (`user_password`, `stripe_api_key`,
+      `totp_secret`);
     - a claim whose value is read from such a name (`"pw": user.password`,
       `"h": user.hashed_password`, `form["password"]`);
     - a payload that is a whole object: `user.__dict__`, `vars(user)`, or a copy of one.
@@ -183,7 +135,7 @@ class JwtSensitivePayload(FileRule):
             self._check_claim(op, claim, value)
 
     def _check_claim(self, op: jwt.JwtOperation, claim: str, value: libcst.BaseExpression | None) -> None:
-        if _normalize(claim) in _STANDARD_CLAIMS or _is_flag_literal(value):
+        if credentials.normalize_name(claim) in _STANDARD_CLAIMS or _is_flag_literal(value):
             return
         kind = sensitive_kind(claim)
         if kind is not None:
@@ -192,7 +144,7 @@ class JwtSensitivePayload(FileRule):
                               f"encrypted, so anyone holding it can read it; keep {kind} out of tokens and look "
                               "them up on the server by `sub`")  # fmt: skip
             return
-        read = _value_name(value)
+        read = credentials.value_name(value)
         kind = sensitive_kind(read) if read else None
         if kind is not None and value is not None:
             self._report_once(value, f"{op.written} puts `{self._code(value)}` into the token as `{claim}`: a JWT "
