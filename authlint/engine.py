@@ -97,9 +97,10 @@ def analyze_text(
 ) -> FileResult:
     """Analyse one file's text; `module_path` (relative to the project root) names its module."""
     modules = imported_modules(text)
-    active = [s for s in settings.rules if s.rule.code not in ignored and s.rule.applies_to(modules, text)]
+    lowered = text.lower()
+    active = [s for s in settings.rules if s.rule.code not in ignored and s.rule.applies_to(modules, text, lowered)]
     facts_path = None
-    if settings.collect_facts and (active or wants_facts(modules, text)):
+    if settings.collect_facts and (active or wants_facts(modules, text, lowered)):
         facts_path = module_path or display_path
     if not active and facts_path is None:
         result = FileResult(display_path)

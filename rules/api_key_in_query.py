@@ -100,7 +100,7 @@ class ApiKeyInQuery(FileRule):
     owasp = ("API2:2023",)
     cwe = (598,)
     requires = WEB_FRAMEWORKS | outbound.HTTP_CLIENT_MODULES
-    requires_text = re.compile(r"(?i)key|token|secret|auth|passw|pwd|jwt|bearer")
+    requires_words = ("key", "token", "secret", "auth", "passw", "pwd", "jwt", "bearer")
 
     # Reads from the request's query string ------------------------------------------
 

@@ -123,6 +123,7 @@ class CredentialTimingComparison(FileRule):
     cwe = (208,)
     # Every credential name (and `hmac`), and key-like setting and header names.
     requires_text = credentials.terms_pattern(_KINDS, extra=_KEY_SPELLINGS)
+    requires_words = credentials.terms_words(_KINDS, extra=_KEY_SPELLINGS)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

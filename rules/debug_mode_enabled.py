@@ -119,6 +119,7 @@ class DebugModeEnabled(FileRule):
     owasp = ("API8:2023",)
     cwe = (489,)
     # `debug=`, `.debug =`, `DEBUG: bool =`, `"DEBUG"`, `["debug"]`, and the Werkzeug debugger.
+    requires_words = ("debug", "propagate_exceptions", "use_debugger", "debuggedapplication")
     requires_text = re.compile(
         r"(?i:\bdebug\b\s*(?::[^=\n]*)?=(?!=)|['\"]debug['\"])|PROPAGATE_EXCEPTIONS|use_debugger|DebuggedApplication"
     )

@@ -129,6 +129,7 @@ class HardcodedCredential(FileRule):
     cwe = (798, 259)
     # Every credential name and key format: a file with neither cannot hold a finding.
     requires_text = credentials.terms_pattern(_KINDS, extra=credentials.KEY_FORMAT_PREFIXES)
+    requires_words = credentials.terms_words(_KINDS, extra=credentials.KEY_FORMAT_PREFIXES)
 
     @dataclass(frozen=True)
     class Options:

@@ -128,6 +128,7 @@ class InsecureCookie(FileRule):
     precision = Precision.MEDIUM
     owasp = ("API8:2023",)
     cwe = (614, 1004)
+    requires_words = ("set_cookie", "set_signed_cookie", "_cookie_", "sessionmiddleware")
     requires_text = re.compile(r"set_cookie|set_signed_cookie|_COOKIE_(?:SECURE|HTTPONLY|SAMESITE)|SessionMiddleware")
 
     @dataclass(frozen=True)

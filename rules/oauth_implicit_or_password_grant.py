@@ -84,6 +84,10 @@ class OauthImplicitOrPasswordGrant(FileRule):
     precision = Precision.HIGH
     owasp = ("API2:2023",)
     cwe = (522,)
+    requires_words = (
+        "response_type", "grant_type", "legacyapplicationclient", "mobileapplicationclient", "register_grant",
+        "fetch_token",
+    )  # fmt: skip
     requires_text = re.compile(
         r"response_type|grant_type|LegacyApplicationClient|MobileApplicationClient|register_grant|fetch_token"
     )

@@ -100,7 +100,7 @@ class OauthInsecureTransport(FileRule):
     precision = Precision.HIGH
     owasp = ("API2:2023",)
     cwe = (319,)
-    requires_text = re.compile(r"INSECURE_TRANSPORT|http://", re.I)
+    requires_words = ("insecure_transport", "http://")
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

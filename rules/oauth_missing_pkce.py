@@ -89,6 +89,7 @@ class OauthMissingPkce(FileRule):
     owasp = ("API2:2023",)
     cwe = (294,)
     # Library flows need the library imported; hand-built URLs carry `client_id`.
+    requires_words = ("client_id", "authlib", "oauthlib")
     requires_text = re.compile(r"client_id|authlib|oauthlib")
 
     def __init__(self, *args, **kwargs) -> None:

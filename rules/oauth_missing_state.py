@@ -97,6 +97,7 @@ class OauthMissingState(FileRule):
     precision = Precision.MEDIUM
     owasp = ("API2:2023",)
     cwe = (352,)
+    requires_words = ("client_id", "authlib", "oauthlib", "fetch_token", "fetch_access_token", "authorization_code")
     requires_text = re.compile(r"client_id|authlib|oauthlib|fetch_token|fetch_access_token|authorization_code")
 
     def __init__(self, *args, **kwargs) -> None:

@@ -98,7 +98,7 @@ class OpenRedirect(FileRule):
     owasp = ("API8:2023",)
     cwe = (601,)
     requires = WEB_FRAMEWORKS
-    requires_text = re.compile(r"(?i)redirect|HTTPFound|HTTPSeeOther|HTTPMoved|HTTPMultipleChoices")
+    requires_words = ("redirect", "httpfound", "httpseeother", "httpmoved", "httpmultiplechoices")
 
     def visit_Call(self, node: libcst.Call) -> None:
         keyword = _REDIRECTS.get(self.ctx.qualified_name(node.func) or "")

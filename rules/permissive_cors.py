@@ -140,7 +140,7 @@ class PermissiveCors(FileRule):
     precision = Precision.HIGH
     owasp = ("API8:2023",)
     cwe = (942,)
-    requires_text = re.compile(r"(?i)cors|access-control-allow-origin")
+    requires_words = ("cors", "access-control-allow-origin")
 
     @dataclass(frozen=True)
     class Options:

@@ -119,6 +119,7 @@ class PlaintextSecretStorage(FileRule):
     cwe = (256, 916)
     # Every spelling of a password or API key: a file with neither stores neither.
     requires_text = credentials.terms_pattern(_STORED_KINDS)
+    requires_words = credentials.terms_words(_STORED_KINDS)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -101,6 +101,7 @@ class TlsVerificationDisabled(FileRule):
     cwe = (295,)
     # `verify=`, `.verify =`, `"verify": False`, aiohttp's `ssl=`/`verify_ssl=`, and the ssl module's switches.
     # No import gate: `self.session.verify = False` needs no import in its own file.
+    requires_words = ("verify", "ssl", "cert_none", "check_hostname", "unverified_context", "cert_reqs")
     requires_text = re.compile(
         r"\b(?:verify|verify_ssl|ssl)['\"]?\s*[=:]|CERT_NONE|check_hostname|unverified_context|cert_reqs"
     )

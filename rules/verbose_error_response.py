@@ -156,6 +156,7 @@ class VerboseErrorResponse(FileRule):
     owasp = ("API8:2023",)
     cwe = (209,)
     requires = WEB_FRAMEWORKS
+    requires_words = ("except", "traceback", "errorhandler", "exc_info")
     requires_text = re.compile(r"except|traceback|errorhandler|exc_info")
 
     def __init__(self, *args, **kwargs) -> None:

@@ -113,6 +113,7 @@ class WeakTokenGeneration(FileRule):
     owasp = ("API2:2023",)
     cwe = (330, 338)
     # A credential name and a random or clock source somewhere in the file.
+    requires_words = credentials.terms_words(_KINDS)
     requires_text = re.compile(
         rf"\A(?=[\s\S]*?(?:{credentials.terms_pattern(_KINDS).pattern}))"
         r"(?=[\s\S]*?(?:random|Random|uuid|time|hash|secrets|urandom))"

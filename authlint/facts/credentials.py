@@ -299,6 +299,14 @@ def _text(value: object) -> str | None:
 # Text gates ---------------------------------------------------------------------------
 
 
+def terms_words(kinds: Iterable[str] | None = None, extra: Iterable[str] = ()) -> tuple[str, ...]:
+    """Lowercase words every spelling that `terms_pattern` matches contains (a rule's `requires_words`):
+    each spelling of `api_key` contains "key" in some case."""
+    wanted = None if kinds is None else frozenset(kinds)
+    words = {term.split("_")[-1] for term, kind in TERMS.items() if wanted is None or kind in wanted}
+    return tuple(sorted(words | {e.lower() for e in extra}))
+
+
 def terms_pattern(kinds: Iterable[str] | None = None, extra: Iterable[str] = ()) -> re.Pattern[str]:
     """A pattern matching the usual spellings of the terms of `kinds` (all if None), and the
     `extra` strings as they are, for a rule's `requires_text`.

@@ -37,20 +37,26 @@ def all_frameworks() -> tuple[Framework, ...]:
 
 
 @functools.lru_cache(maxsize=None)
-def _gate() -> tuple[frozenset[str], re.Pattern[str] | None]:
+def _gate() -> tuple[frozenset[str], tuple[tuple[tuple[str, ...], re.Pattern[str]], ...]]:
     modules: set[str] = set()
-    patterns: list[str] = []
+    texts = []
     for framework in all_frameworks():
         modules |= framework.modules
         if framework.text is not None:
-            patterns.append(framework.text.pattern)
-    return frozenset(modules), re.compile("|".join(patterns)) if patterns else None
+            texts.append((framework.words, framework.text))
+    return frozenset(modules), tuple(texts)
 
 
-def wants_facts(modules: frozenset[str], text: str) -> bool:
+def wants_facts(modules: frozenset[str], text: str, lowered: str | None = None) -> bool:
     """Whether a file can matter to any framework adapter (checked before parsing)."""
-    framework_modules, pattern = _gate()
-    return bool(framework_modules & modules) or (pattern is not None and pattern.search(text) is not None)
+    framework_modules, texts = _gate()
+    if framework_modules & modules:
+        return True
+    lowered = text.lower() if lowered is None else lowered
+    for words, pattern in texts:
+        if (not words or any(w in lowered for w in words)) and pattern.search(text):
+            return True
+    return False
 
 
 def build_routes(project: Project, settings: LinkSettings, errors: list[FileError]) -> list[Route]:

@@ -98,6 +98,7 @@ class Aiohttp(Framework):
     modules = frozenset({"aiohttp", "aiohttp_security", "aiohttp_jwt", "aiohttp_session"})
     # A `setup_routes(app)` module may import nothing of aiohttp.
     text = re.compile(r"\.add_(?:get|post|put|patch|delete|view|routes|subapp)\(|\.router\.add_route\(")
+    words = (".add_",)
 
     def routes(self, project: Project, settings: LinkSettings) -> list[Route]:
         return _Linker(project, settings).routes()

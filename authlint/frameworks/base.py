@@ -55,8 +55,11 @@ class Framework:
     name: ClassVar[str]
     # Top-level modules whose import makes a file matter to this adapter.
     modules: ClassVar[frozenset[str]]
-    # Or text that does (Django settings and urlconfs may import nothing of Django).
+    # Or text that does (Django settings and urlconfs may import nothing of Django): `text`
+    # must match, and the lowercased text must contain one of `words` (a fast prefilter
+    # every match of `text` passes).
     text: ClassVar[re.Pattern[str] | None] = None
+    words: ClassVar[tuple[str, ...]] = ()
 
     def routes(self, project: Project, settings: LinkSettings) -> list[Route]:
         raise NotImplementedError

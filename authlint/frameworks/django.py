@@ -148,6 +148,7 @@ class Django(Framework):
     text = re.compile(
         r"\burlpatterns\b|\b(?:REST_FRAMEWORK|MIDDLEWARE|INSTALLED_APPS|ROOT_URLCONF)\s*[:+]?=|DJANGO_SETTINGS_MODULE"
     )
+    words = ("urlpatterns", "rest_framework", "middleware", "installed_apps", "root_urlconf", "django_settings_module")
 
     def routes(self, project: Project, settings: LinkSettings) -> list[Route]:
         return _Linker(project, settings).routes()

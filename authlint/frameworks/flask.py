@@ -81,6 +81,7 @@ class Flask(Framework):
     modules = frozenset({"flask", *_FLASK_AUTH_LIBRARIES})
     # Views and factories that use an app imported from the project: `from app import app`.
     text = re.compile(r"\.(?:route|add_url_rule|register_blueprint|before_request|before_app_request)\b")
+    words = (".route", ".add_url_rule", ".register_blueprint", ".before_request", ".before_app_request")
 
     def routes(self, project: Project, settings: LinkSettings) -> list[Route]:
         return _Linker(project, settings).routes()
