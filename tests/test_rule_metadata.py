@@ -82,3 +82,16 @@ def test_readme_rules_table_is_current() -> None:
     match = re.search(r"<!-- rules-table:start -->\n(.*?)<!-- rules-table:end -->", readme, re.S)
     assert match, "README.md lacks the <!-- rules-table:start/end --> markers"
     assert match.group(1) == rules_markdown(), "README rules table is stale: run `authlint rules --format markdown`"
+
+
+GATED = [rule for rule in RULES if rule.requires_words is not None and rule.requires_text is not None]
+
+
+@pytest.mark.parametrize("rule", GATED, ids=by_code)
+def test_word_prefilter_never_rejects_what_the_text_gate_accepts(rule) -> None:
+    """`requires_words` is an optimization only: any text `requires_text` matches contains a word."""
+    texts = [p.read_text(encoding="utf-8", errors="replace") for p in FIXTURES.rglob("*.py")]
+    texts += [match for text in texts for match in (m.group(0) for m in rule.requires_text.finditer(text))]
+    for text in texts:
+        if rule.requires_text.search(text):
+            assert any(word in text.lower() for word in rule.requires_words), text[:200]

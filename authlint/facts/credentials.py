@@ -304,7 +304,10 @@ def terms_words(kinds: Iterable[str] | None = None, extra: Iterable[str] = ()) -
     each spelling of `api_key` contains "key" in some case."""
     wanted = None if kinds is None else frozenset(kinds)
     words = {term.split("_")[-1] for term, kind in TERMS.items() if wanted is None or kind in wanted}
-    return tuple(sorted(words | {e.lower() for e in extra}))
+    # In the pattern "_" is an optional separator, in `extra` strings too ("_AUTH" matches "AUTH"):
+    # the longest part between underscores is what every match contains.
+    words |= {max(e.lower().split("_"), key=len) for e in extra}
+    return tuple(sorted(words))
 
 
 def terms_pattern(kinds: Iterable[str] | None = None, extra: Iterable[str] = ()) -> re.Pattern[str]:
