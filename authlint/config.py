@@ -292,9 +292,14 @@ def file_settings(config: Config, collect_facts: bool | None = None) -> FileSett
         (_compile_globs("per-file-ignores", [glob]), frozenset().union(*(expand_selector(c, glob) for c in codes)))
         for glob, codes in config.per_file_ignores.items()
     )
+    project_rules = project_rule_settings(config)
     if collect_facts is None:
-        collect_facts = bool(project_rule_settings(config))
-    return FileSettings(tuple(settings), ignores, collect_facts)
+        collect_facts = bool(project_rules)
+    # A project rule without a gate of its own reads only what the framework adapters collect.
+    fact_rules = tuple(
+        s.rule for s in project_rules if s.rule.requires is not None or s.rule.requires_words or s.rule.requires_text
+    )
+    return FileSettings(tuple(settings), ignores, collect_facts, fact_rules)
 
 
 def project_rule_settings(config: Config) -> list[ProjectRuleSetting]:

@@ -50,6 +50,9 @@ class FileSettings:
     per_file_ignores: tuple[tuple[Any, frozenset[str]], ...] = field(default=())
     # Whether to keep FileFacts for the link phase (project rules or `authlint routes`).
     collect_facts: bool = False
+    # Project rules that need the full facts of files no adapter cares about (a models
+    # module that imports only SQLAlchemy); their `requires`/`requires_text` gate those files.
+    fact_rules: tuple[type, ...] = ()
 
 
 def imported_modules(text: str) -> frozenset[str]:
@@ -100,7 +103,7 @@ def analyze_text(
     lowered = text.lower()
     active = [s for s in settings.rules if s.rule.code not in ignored and s.rule.applies_to(modules, text, lowered)]
     facts_path = None
-    if settings.collect_facts and (active or wants_facts(modules, text, lowered)):
+    if settings.collect_facts and (active or _wants_facts(settings, modules, text, lowered)):
         facts_path = module_path or display_path
     if not active and facts_path is None:
         result = FileResult(display_path)
@@ -109,6 +112,12 @@ def analyze_text(
             result.facts.path = display_path
         return result
     return _on_large_stack(_parse_and_run, text, display_path, active, modules, facts_path)
+
+
+def _wants_facts(settings: FileSettings, modules: frozenset[str], text: str, lowered: str) -> bool:
+    if wants_facts(modules, text, lowered):
+        return True
+    return any(rule.applies_to(modules, text, lowered) for rule in settings.fact_rules)
 
 
 # Deeply nested code that CPython accepts still recurses deeply in libcst's native parser

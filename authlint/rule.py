@@ -122,6 +122,10 @@ class ProjectRule(Rule):
     Subclasses implement `check()`, reading `self.project` (every file's facts, names
     resolved across modules) and `self.routes` (the Route table with each route's auth
     evidence), and report with `self.report_route(route, message)`. They never parse.
+
+    Files the framework adapters care about always get full facts. A project rule that
+    needs others (models modules) says which with `requires`/`requires_words`/`requires_text`,
+    the same cheap pre-parse gates file rules use; without them it reads adapter files only.
     """
 
     def __init__(self, project: Project, routes: list[Route], options: Any, severity: Severity) -> None:

@@ -220,3 +220,17 @@ def test_a_failing_adapter_is_an_internal_error_and_the_others_still_run(tmp_pat
     monkeypatch.chdir(tmp_path)
     result = scan([Path(".")], Config(root=tmp_path), jobs=1)
     assert [e.message for e in result.internal_errors] == ["the fastapi adapter failed: RuntimeError: boom"]
+
+
+def test_project_rules_with_a_gate_get_full_facts_of_the_files_it_passes() -> None:
+    from authlint.rule import ProjectRule
+
+    class NeedsModels(ProjectRule):
+        requires = frozenset({"sqlalchemy"})
+
+    source = "from sqlalchemy.orm import DeclarativeBase\nclass User(DeclarativeBase):\n    password: str\n"
+    without = analyze_text(source, "models.py", FACTS_ONLY, module_path="models.py")
+    assert without.facts is not None and not without.facts.classes and "DeclarativeBase" in without.facts.imports
+    gated = FileSettings((), (), collect_facts=True, fact_rules=(NeedsModels,))
+    facts = analyze_text(source, "models.py", gated, module_path="models.py").facts
+    assert facts is not None and list(facts.classes) == ["User"]
