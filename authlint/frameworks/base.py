@@ -21,6 +21,7 @@ DEFAULT_PUBLIC_ROUTES = (
     "*/register", "*/signup", "*/sign-up",
     "*/token", "*/token/refresh", "*/refresh", "*/auth/callback", "*/oauth/callback", "*/callback",
     "*/forgot-password", "*/password-reset", "*/password-reset/*", "*/reset-password", "*/reset-password/*",
+    "*/password/forgot", "*/password/reset", "*/password/reset/*", "*/verify-email", "*/verify-email/*",
     "/health*", "*/health*", "/healthz", "/ready*", "/live*", "/ping", "/status",
     "/docs*", "*/docs*", "/redoc*", "/openapi*", "*/openapi*", "/swagger*", "/static/*",
 )  # fmt: skip

@@ -30,6 +30,7 @@ from authlint.frameworks.base import (
     middleware_check,
     path_params,
     path_strings,
+    sequence_items,
     show,
 )
 from authlint.model import AuthEvidence, Location, Route
@@ -62,26 +63,21 @@ class _Router:
     is_app: bool
     call: Call
     routes: list[tuple[RouteBuilder, FunctionFacts]] = field(default_factory=list)
-    # (parent router, prefix, dependencies, where the include_router call is)
-    parents: list[tuple[_Router, str, tuple[Expr, ...], Location]] = field(default_factory=list)
+    # (parent router, prefix, dependencies with their files, where the include_router call is)
+    parents: list[tuple[_Router, str, list[tuple[FileFacts, Expr]], Location]] = field(default_factory=list)
 
     @property
     def file(self) -> FileFacts:
         return self.value.file
 
-    @property
-    def prefix(self) -> str:
-        return const_str(self.call.arg("prefix")) or ""
-
-    @property
-    def dependencies(self) -> tuple[Expr, ...]:
-        deps = self.call.arg("dependencies")
-        return deps.items if isinstance(deps, Seq) else ()
-
 
 class FastAPI(Framework):
     name = "fastapi"
     modules = frozenset({"fastapi"})
+    # Route prefixes often live in a pydantic settings class (`settings.API_V1_STR`) in a
+    # module that imports nothing of FastAPI.
+    text = re.compile(r"\bBaseSettings\b")
+    words = ("basesettings",)
 
     def routes(self, project: Project, settings: LinkSettings) -> list[Route]:
         return _Linker(project, settings).routes()
@@ -155,10 +151,9 @@ class _Linker:
 
     def _add(self, router: _Router, handler: Function, methods: tuple[str, ...], call: Call, file: FileFacts | None = None) -> None:
         file = file or handler.file
-        builder = RouteBuilder("fastapi", methods, const_str(call.arg("path", 0)) or "", handler)
-        deps = call.arg("dependencies")
-        for dep in deps.items if isinstance(deps, Seq) else ():
-            self._add_dependency(builder, file, dep, "handler")
+        builder = RouteBuilder("fastapi", methods, self._text(file, call.arg("path", 0)), handler)
+        for dep_file, dep in sequence_items(self.project, file, call.arg("dependencies")):
+            self._add_dependency(builder, dep_file, dep, "handler")
         for param in handler.facts.params:
             for dep in self._param_dependencies(handler.file, param):
                 self._add_dependency(builder, *dep, "handler")
@@ -174,10 +169,19 @@ class _Linker:
                 child = self._router_of(file, call.arg("router", 0))
                 if parent is None or child is None or child is parent:
                     continue
-                deps = call.arg("dependencies")
-                items = deps.items if isinstance(deps, Seq) else ()
+                deps = sequence_items(self.project, file, call.arg("dependencies"))
                 where = location(file, site.line, f"{show(call.func)}({show(call.args[0]) if call.args else ''}, ...)")
-                child.parents.append((parent, const_str(call.arg("prefix")) or "", items, where))
+                child.parents.append((parent, self._text(file, call.arg("prefix")), deps, where))
+
+    def _text(self, file: FileFacts, expr: Expr | None) -> str:
+        """A path or prefix: a literal, or a constant from anywhere (`settings.API_V1_STR`).
+
+        One authlint cannot evaluate shows as `{?settings.API_PREFIX}`: visibly unknown, and
+        never mistaken for a path parameter."""
+        value = self.project.constant(file, expr)
+        if isinstance(value, str):
+            return value
+        return "" if expr is None else f"{{?{show(expr)}}}"
 
     # Levels -------------------------------------------------------------------
 
@@ -202,13 +206,13 @@ class _Linker:
                 prefix, deps, where = include
                 prefixes.append(prefix)
                 route.levels.append(where)
-                for dep in deps:
-                    self._add_dependency(route, file_of(where, self.project) or file, dep, "include")
-            prefixes.append(router.prefix)
+                for dep_file, dep in deps:
+                    self._add_dependency(route, dep_file, dep, "include")
+            prefixes.append(self._text(file, router.call.arg("prefix")))
             level = "app" if router.is_app else "router"
             route.levels.append(location(file, router.value.line, f"{router.value.key} = {show(router.call.func)}(...)"))
-            for dep in router.dependencies:
-                self._add_dependency(route, file, dep, level)
+            for dep_file, dep in sequence_items(self.project, file, router.call.arg("dependencies")):
+                self._add_dependency(route, dep_file, dep, level)
         route.path = join_paths(*prefixes, builder.path)
         for guard in middleware:
             if guard.covers(route.path, handler.name):
@@ -345,10 +349,6 @@ def _unseen_reason(symbol: Symbol) -> _Reason | None:
     if name.startswith("fastapi.") or not _AUTH_NAME.search(last):
         return None
     return _Reason(f"{last} (not in the scanned code; taken as authentication by its name)")
-
-
-def file_of(where: Location, project: Project) -> FileFacts | None:
-    return next((f for f in project.files if f.path == where.path), None)
 
 
 def _declared_methods(call: Call) -> tuple[str, ...]:
