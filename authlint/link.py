@@ -42,6 +42,7 @@ def link(
     project = Project(facts)
     result = LinkResult()
     result.routes = build_routes(project, settings, result.errors)
+    result.errors += project.warnings  # specs an adapter could not read: reported, never fatal
     by_path = {f.path: f for f in project.files}
     for setting in rules:
         rule = setting.rule(project, result.routes, setting.options, setting.severity)

@@ -14,7 +14,7 @@ from typing import Iterable, Iterator, Union
 
 from authlint.facts.expr import Attr, Call, Const, Expr, Index, Name, Ref
 from authlint.facts.file_facts import ClassFacts, FileFacts, FunctionFacts
-from authlint.model import Route
+from authlint.model import FileError, Route
 
 _MAX_DEPTH = 16
 # However resolution recurses (alias -> instance -> class attribute -> alias ...), it stops
@@ -103,6 +103,9 @@ class Project:
         self._by_suffix: dict[str, list[FileFacts]] = {}
         self._packages = {f.module for f in self.files if f.is_package}
         self._nesting = 0
+        # Problems an adapter met with files it reads itself (a connexion OpenAPI spec that is
+        # missing or invalid): warnings for the user, never internal errors.
+        self.warnings: list[FileError] = []
         for facts in self.files:
             self._by_module.setdefault(facts.module, facts)
             parts = facts.module.split(".")

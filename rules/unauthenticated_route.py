@@ -13,6 +13,7 @@ _HOW_TO_FIX = {
     "flask": "decorate it with `@login_required` (or `@jwt_required()`) or check credentials in the blueprint's `before_request`",
     "django": "set `permission_classes` (or `DEFAULT_PERMISSION_CLASSES`), or use `login_required`/`LoginRequiredMixin`",
     "aiohttp": "check credentials in a middleware that covers this path",
+    "connexion": "add a `security` requirement to the operation in the OpenAPI spec, or a global `security`",
 }
 _DEFAULT_FIX = "require authentication on the route or on a level above it"
 
