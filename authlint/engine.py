@@ -18,6 +18,7 @@ import libcst
 
 from authlint.context import FileContext, PendingFinding
 from authlint.facts.auth_checks import AuthCheckCollector
+from authlint.facts.data_access import DataAccessCollector
 from authlint.facts.file_facts import FactsCollector, import_facts
 from authlint.frameworks import wants_facts
 from authlint.model import FileError, FileResult, Finding, Severity
@@ -173,6 +174,7 @@ def _run_rules(
         result.facts.path = path
         result.facts.suppressions = suppression_table(text)
         visitors.append(AuthCheckCollector(ctx, collector.by_node))
+        visitors.append(DataAccessCollector(ctx, collector.by_node, parsed.tree))
     visitors += [_RuleGuard(s.rule(ctx, s.options, s.severity), path, result.errors) for s in active]
     walk(module, Dispatch(visitors))
     result.findings, result.suppressed = _findings(module, text, path, ctx.pending)

@@ -487,3 +487,8 @@ def import_facts(path: str, text: str) -> FileFacts:
             elif words:
                 facts.imports[words[0].split(".")[0]] = words[0].split(".")[0]
     return facts
+
+
+# For body collectors that place their findings on statement lines (facts.data_access).
+paired_statements = _paired_statements
+function_body = _body
