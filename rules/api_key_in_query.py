@@ -5,6 +5,7 @@ import re
 import libcst
 
 from authlint.facts import outbound, request_input
+from authlint.facts.literals import string_value
 from authlint.model import Precision, Severity
 from authlint.rule import FileRule
 
@@ -210,7 +211,7 @@ def _has_alias(node: libcst.CSTNode) -> bool:
 
 def _literal_text(node: libcst.CSTNode) -> str | None:
     if isinstance(node, libcst.SimpleString):
-        value = node.evaluated_value
+        value = string_value(node)
         return value if isinstance(value, str) else None
     if isinstance(node, libcst.FormattedStringText):
         return node.value

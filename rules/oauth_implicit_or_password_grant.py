@@ -5,6 +5,7 @@ import re
 import libcst
 
 from authlint.facts import oauth
+from authlint.facts.literals import string_value
 from authlint.facts.names import dotted_name
 from authlint.model import Precision, Severity
 from authlint.rule import FileRule
@@ -172,7 +173,7 @@ class OauthImplicitOrPasswordGrant(FileRule):
                         f"grant, {_WHY_PASSWORD}; {_PASSWORD_FIX}")  # fmt: skip
 
     def visit_SimpleString(self, node: libcst.SimpleString) -> None:
-        value = node.evaluated_value
+        value = string_value(node)
         if isinstance(value, str):
             self._check_text(node, value)
 

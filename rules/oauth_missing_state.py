@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 import libcst
 
 from authlint.facts import oauth, request_input
+from authlint.facts.literals import string_value
 from authlint.facts.names import dotted_name
 from authlint.model import Precision, Severity
 from authlint.rule import FileRule
@@ -179,7 +180,7 @@ class OauthMissingState(FileRule):
             callback.started_flows.add(dotted_name(node.func.value))
 
     def visit_SimpleString(self, node: libcst.SimpleString) -> None:
-        if self._callbacks and node.evaluated_value == "authorization_code":
+        if self._callbacks and string_value(node) == "authorization_code":
             self._callbacks[-1].exchanges = True
 
     def leave_FunctionDef(self, node: libcst.FunctionDef) -> None:
@@ -295,7 +296,7 @@ def _names_state(node: libcst.CSTNode) -> bool:
     if isinstance(node, libcst.Name):
         return "state" in node.value.lower()
     if isinstance(node, libcst.SimpleString):
-        value = node.evaluated_value
+        value = string_value(node)
         return isinstance(value, str) and _STATE_KEY.fullmatch(value) is not None
     return False
 
@@ -304,7 +305,7 @@ def _mentions_pkce(nodes: list[libcst.CSTNode]) -> bool:
     for node in nodes:
         text = node.value if isinstance(node, libcst.Name) else None
         if isinstance(node, libcst.SimpleString):
-            value = node.evaluated_value
+            value = string_value(node)
             text = value if isinstance(value, str) else None
         if text is not None and any(word in text.lower() for word in _PKCE_WORDS):
             return True

@@ -7,6 +7,7 @@ from typing import Iterator
 import libcst
 
 from authlint.facts import settings
+from authlint.facts.literals import string_value
 from authlint.facts.names import dotted_name
 from authlint.model import Precision, Severity
 from authlint.rule import FileRule
@@ -366,7 +367,7 @@ class PermissiveCors(FileRule):
     def _sets_credentials_header(self) -> bool:
         scope = self.ctx.enclosing_function or self.ctx.module
         return any(
-            isinstance(node, libcst.SimpleString) and str(node.evaluated_value).lower() == _ALLOW_CREDENTIALS
+            isinstance(node, libcst.SimpleString) and str(string_value(node)).lower() == _ALLOW_CREDENTIALS
             for node in self.ctx.nodes_in(scope)
         )
 

@@ -5,6 +5,7 @@ import re
 import libcst
 
 from authlint.facts import credentials
+from authlint.facts.literals import string_value
 from authlint.facts.names import dotted_name
 from authlint.model import Precision, Severity
 from authlint.rule import FileRule
@@ -179,7 +180,7 @@ class PlaintextSecretStorage(FileRule):
         for arg in call.args:
             for node in self.ctx.nodes_in(arg.value):
                 if isinstance(node, libcst.DictElement) and isinstance(node.key, libcst.SimpleString):
-                    key = node.key.evaluated_value
+                    key = string_value(node.key)
                     if isinstance(key, str):
                         self._check_stored(key, node.value, f"`{func.attr.value}()`")
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import libcst
 
 from authlint.facts import credentials, settings
+from authlint.facts.literals import string_value
 from authlint.model import Precision, Severity
 from authlint.rule import FileRule
 
@@ -143,7 +144,7 @@ class WeakTokenGeneration(FileRule):
                 self._check(arg.keyword.value, arg.value, arg.keyword)
 
     def visit_DictElement(self, node: libcst.DictElement) -> None:
-        key = node.key.evaluated_value if isinstance(node.key, libcst.SimpleString) else None
+        key = string_value(node.key) if isinstance(node.key, libcst.SimpleString) else None
         if isinstance(key, str):
             self._check(key, node.value, node.key)
 

@@ -23,6 +23,7 @@ import libcst
 
 from authlint.context import FileContext
 from authlint.facts.file_facts import FunctionFacts
+from authlint.facts.literals import string_value
 from authlint.facts.names import dotted_name
 
 DENIES = "denies"  # how the function turns a caller away: ["abort(401)", ...]
@@ -214,7 +215,7 @@ class AuthCheckCollector:
     def visit_SimpleString(self, node: libcst.SimpleString) -> None:
         if not self.ctx.tracker.functions:
             return
-        value = node.evaluated_value
+        value = string_value(node)
         if not isinstance(value, str) or len(value) >= 40:
             return
         if _CREDENTIAL_WORDS.search(value):
@@ -273,7 +274,7 @@ class AuthCheckCollector:
     def _is_route_attribute(self, expr: libcst.CSTNode) -> bool:
         if isinstance(expr, libcst.Subscript) and len(expr.slice) == 1 and isinstance(expr.slice[0].slice, libcst.Index):
             key = expr.slice[0].slice.value
-            return isinstance(key, libcst.SimpleString) and key.evaluated_value in _ROUTE_KEYS
+            return isinstance(key, libcst.SimpleString) and string_value(key) in _ROUTE_KEYS
         while isinstance(expr, libcst.Attribute):
             if expr.attr.value in _ROUTE_ATTRIBUTES:
                 return True

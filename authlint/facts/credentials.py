@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Iterable, Mapping
 
 import libcst
 
+from authlint.facts.literals import string_value
+
 if TYPE_CHECKING:
     from authlint.context import FileContext
 
@@ -174,7 +176,7 @@ def value_name(node: libcst.CSTNode | None) -> str | None:
         if method in SAME_VALUE_METHODS:
             return value_name(node.func.value)
         if method in _KEYED_GETTERS and node.args and isinstance(node.args[0].value, libcst.SimpleString):
-            key = node.args[0].value.evaluated_value
+            key = string_value(node.args[0].value)
             return key if isinstance(key, str) else None
     return None
 
@@ -185,7 +187,7 @@ def subscript_key(node: libcst.Subscript) -> str | None:
         return None
     index = node.slice[0].slice
     if isinstance(index, libcst.Index) and isinstance(index.value, libcst.SimpleString):
-        key = index.value.evaluated_value
+        key = string_value(index.value)
         return key if isinstance(key, str) else None
     return None
 

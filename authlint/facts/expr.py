@@ -14,6 +14,7 @@ from typing import Callable, Union
 
 import libcst
 
+from authlint.facts.literals import string_value
 from authlint.facts.names import dotted_name
 
 
@@ -109,6 +110,18 @@ _MAX_TEXT = 80
 NameLookup = Callable[[str], "Ref | Name"]
 
 
+# Expressions whose text is worth generating for an inventory or a message (a path built
+# with an f-string); for the rest, code generation cost more than the rest of the facts.
+_SHOWN_AS_WRITTEN = (libcst.FormattedString, libcst.BinaryOperation, libcst.ConcatenatedString)
+
+
+def opaque_text(node: libcst.CSTNode) -> str:
+    """How a snapshot shows an expression it does not model: cheap unless it is worth reading."""
+    if isinstance(node, _SHOWN_AS_WRITTEN) or dotted_name(node) is not None:
+        return source_text(node)
+    return f"<{type(node).__name__}>"
+
+
 def source_text(node: libcst.CSTNode) -> str:
     dotted = dotted_name(node)
     if dotted is not None:
@@ -128,9 +141,9 @@ class Snapshotter:
         if node is None:
             return None
         if depth > _MAX_DEPTH:
-            return Opaque(source_text(node))
+            return Opaque(opaque_text(node))
         method = getattr(self, "_" + type(node).__name__, None)
-        return method(node, depth + 1) if method else Opaque(source_text(node))
+        return method(node, depth + 1) if method else Opaque(opaque_text(node))
 
     def _items(self, nodes, depth: int) -> tuple[Expr, ...]:
         return tuple(self(n, depth) or Opaque("") for n in list(nodes)[:_MAX_ITEMS])
@@ -155,11 +168,11 @@ class Snapshotter:
         return Call(self(node.func, depth), tuple(args), tuple(kwargs), has_star)  # type: ignore[arg-type]
 
     def _SimpleString(self, node: libcst.SimpleString, depth: int) -> Expr:
-        return Const(node.evaluated_value)
+        return Const(string_value(node))
 
     def _ConcatenatedString(self, node: libcst.ConcatenatedString, depth: int) -> Expr:
         value = node.evaluated_value
-        return Const(value) if value is not None else Opaque(source_text(node))
+        return Const(value) if value is not None else Opaque(opaque_text(node))
 
     def _Integer(self, node: libcst.Integer, depth: int) -> Expr:
         return Const(node.evaluated_value)

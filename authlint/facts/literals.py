@@ -129,7 +129,18 @@ class Evaluator:
 
 
 def _string(ev: Evaluator, node, depth):
-    return node.evaluated_value
+    return string_value(node)
+
+
+def string_value(node: libcst.SimpleString) -> str | bytes:
+    """`node.evaluated_value` without its cost: libcst runs `ast.literal_eval` (a full
+    CPython parse) per string, and a file holds thousands; most need only their quotes cut."""
+    raw = node.value
+    prefix = node.prefix.lower()
+    if "b" in prefix or ("\\" in raw and "r" not in prefix):
+        return node.evaluated_value
+    quote = node.quote
+    return raw[len(prefix) + len(quote) : len(raw) - len(quote)]
 
 
 def _concatenated(ev: Evaluator, node: libcst.ConcatenatedString, depth):

@@ -22,6 +22,7 @@ from urllib.parse import quote_plus, unquote_plus
 import libcst
 
 from authlint.facts.calls import CallArguments
+from authlint.facts.literals import string_value
 from authlint.facts.names import dotted_name
 
 if TYPE_CHECKING:
@@ -399,7 +400,7 @@ def _text(ctx: FileContext, expr: libcst.CSTNode, depth: int) -> str | None:
     if depth > _MAX_DEPTH:
         return None
     if isinstance(expr, libcst.SimpleString):
-        value = expr.evaluated_value
+        value = string_value(expr)
         return value if isinstance(value, str) else None
     if isinstance(expr, libcst.ConcatenatedString):
         return _joined(ctx, [expr.left, expr.right], depth)

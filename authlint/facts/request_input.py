@@ -30,7 +30,15 @@ from typing import TYPE_CHECKING, Callable, Iterator
 
 import libcst
 
-from authlint.facts.names import UNKNOWN_BINDING, Binding, Resolver, Scope, dotted_name, import_bindings
+from authlint.facts.literals import string_value
+from authlint.facts.names import (
+    UNKNOWN_BINDING,
+    Binding,
+    Resolver,
+    Scope,
+    dotted_name,
+    import_bindings,
+)
 from authlint.walk import iter_children
 
 if TYPE_CHECKING:
@@ -286,7 +294,7 @@ def route_paths(function: libcst.FunctionDef) -> list[str] | None:
         if call.func.attr.value not in _ROUTE_METHODS:
             continue
         path = next((a.value for a in call.args if a.keyword is None or a.keyword.value in ("path", "rule")), None)
-        value = path.evaluated_value if isinstance(path, libcst.SimpleString) else ""
+        value = string_value(path) if isinstance(path, libcst.SimpleString) else ""
         paths = (paths or []) + [value if isinstance(value, str) else ""]
     return paths
 
@@ -687,7 +695,7 @@ class FunctionFacts:
         if expr is None or depth > _MAX_DEPTH:
             return None
         if isinstance(expr, libcst.SimpleString):
-            value = expr.evaluated_value
+            value = string_value(expr)
             return value if isinstance(value, str) else None
         if isinstance(expr, (libcst.ConcatenatedString, libcst.BinaryOperation)):
             if isinstance(expr, libcst.BinaryOperation) and not isinstance(expr.operator, libcst.Add):

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
 import libcst
 
-from authlint.facts.literals import UNKNOWN
+from authlint.facts.literals import UNKNOWN, string_value
 from authlint.facts.names import dotted_name
 
 if TYPE_CHECKING:
@@ -188,8 +188,8 @@ def _condition_word(node: libcst.CSTNode) -> str | None:
         return node.value
     if isinstance(node, libcst.Attribute):
         return node.attr.value
-    if isinstance(node, libcst.SimpleString) and isinstance(node.evaluated_value, str):
-        return node.evaluated_value
+    if isinstance(node, libcst.SimpleString) and isinstance(string_value(node), str):
+        return string_value(node)
     return None
 
 
@@ -289,7 +289,7 @@ def subscript_key(node: libcst.Subscript) -> str | None:
     if len(node.slice) != 1 or not isinstance(node.slice[0].slice, libcst.Index):
         return None
     key = node.slice[0].slice.value
-    value = key.evaluated_value if isinstance(key, libcst.SimpleString) else None
+    value = string_value(key) if isinstance(key, libcst.SimpleString) else None
     return value if isinstance(value, str) else None
 
 
@@ -316,7 +316,7 @@ def _dict_items(node: libcst.Dict) -> Iterator[tuple[str, libcst.DictElement]]:
     for element in node.elements:
         if not isinstance(element, libcst.DictElement) or not isinstance(element.key, libcst.SimpleString):
             continue
-        name = element.key.evaluated_value
+        name = string_value(element.key)
         if isinstance(name, str) and _SETTING_NAME.match(name):
             yield name, element
 

@@ -10,6 +10,7 @@ from typing import Iterator, Sequence
 
 import libcst
 
+from authlint.facts.literals import string_value
 from authlint.facts.names import (
     BUILTIN_NAMES,
     UNKNOWN_BINDING,
@@ -175,7 +176,7 @@ class ScopeTracker:
 
 
 def _literal_key(node: libcst.CSTNode) -> str | None:
-    value = node.evaluated_value if isinstance(node, libcst.SimpleString) else None
+    value = string_value(node) if isinstance(node, libcst.SimpleString) else None
     return value if isinstance(value, str) else None
 
 
