@@ -599,7 +599,8 @@ def test_values_that_pick_one_row_through_a_call_or_a_peewee_delete() -> None:
     (deleted,) = data_access.accesses(functions["peewee"])
     assert (deleted.operation, deleted.fields, deleted.identifiers) == (DELETE, ("pk",), ("ticket_id",))
     (selected,) = data_access.accesses(functions["flask_sqlalchemy_3"])
-    assert (selected.operation, selected.library, selected.model, selected.identifiers) == (GET, "sqlalchemy", "Document", ("document_id",))
+    assert (selected.operation, selected.library, selected.model) == (GET, "sqlalchemy", "Document")
+    assert selected.identifiers == ("document_id",)
     (conditions,) = data_access.accesses(functions["conditions"])
     assert conditions.fields == ("id",) and conditions.identifiers == ("ids",)
 

@@ -168,7 +168,9 @@ _STORE_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$|^fake_|(?:^|_)(?:db|store|storage|d
 _STORE_METHODS = {"get": GET, "pop": DELETE}
 _DICT_BUILDERS = frozenset({"dict", "defaultdict", "OrderedDict", "collections.defaultdict", "collections.OrderedDict"})
 # Where the caller sits when a framework keeps it in the request's mapping: aiohttp `request["user"]`.
-_PRINCIPAL_ITEM = re.compile(r"^(?:request|req|scope|self\.request)\[['\"](?:user|current_user|identity|principal)['\"]\]")
+_PRINCIPAL_ITEM = re.compile(
+    r"^(?:request|req|scope|self\.request)\[['\"](?:user|current_user|identity|principal)['\"]\]"
+)
 _SQL_SELECT = re.compile(r"^\s*select\b", re.I)
 _SQL_LIMIT = re.compile(r"\blimit\s+\S|\bfetch\s+(first|next)\b|\btop\s*\(?\s*\d", re.I)
 _SQL_WRITE = {"insert": CREATE, "update": UPDATE, "delete": DELETE}
