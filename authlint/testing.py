@@ -11,11 +11,15 @@ import io
 import re
 import tokenize
 from pathlib import Path
+from textwrap import dedent
 
 from authlint.config import Config, file_settings, link_settings, project_rule_settings
+from authlint.engine import FileSettings, analyze_path, analyze_text
+from authlint.facts.file_facts import FileFacts
+from authlint.frameworks import Framework, LinkSettings
 from authlint.link import link
-from authlint.engine import FileSettings, analyze_path
-from authlint.model import FileResult
+from authlint.model import FileResult, Route
+from authlint.project import Project
 
 _EXPECT = re.compile(r"#\s*expect:\s*([A-Z0-9, ]+)")
 
@@ -69,3 +73,29 @@ def check_fixture(path: Path, settings: FileSettings | None = None) -> tuple[Fil
         return result, "\n".join(f"{e.kind} error in {path}: {e.message}\n{e.detail}" for e in result.errors)
     expected = expected_findings(path.read_text(encoding="utf-8"))
     return result, describe_mismatch(str(path), expected, actual_findings(result))
+
+
+# Projects from source text, for tests of the facts layer, adapters and project rules ----
+
+
+def file_facts(path: str, source: str) -> FileFacts:
+    """The facts of one file written inline (dedented); `path` also names its module."""
+    result = analyze_text(dedent(source), path, FileSettings((), (), collect_facts=True), module_path=path)
+    assert result.facts is not None, result.errors
+    return result.facts
+
+
+def project_of(files: dict[str, str]) -> Project:
+    return Project(file_facts(path, source) for path, source in files.items())
+
+
+def routes_by_label(framework: Framework, files: dict[str, str], settings: LinkSettings | None = None) -> dict[str, Route]:
+    """`{"POST /users": route}` for a project made of `files`; a label may appear once."""
+    found = framework.routes(project_of(files), settings or LinkSettings())
+    table = {route.label.replace("|", ","): route for route in found}
+    assert len(table) == len(found), [route.label for route in found]
+    return table
+
+
+def auth_labels(route: Route) -> list[str]:
+    return [f"{e.mechanism} [{e.level}]" for e in route.auth]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -16,3 +17,16 @@ FIXTURES = REPO / "fixtures"
 @pytest.fixture
 def repo() -> Path:
     return REPO
+
+
+SARIF_SCHEMA = REPO.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
+
+
+@pytest.fixture(scope="session")
+def sarif_validator():
+    """The official SARIF 2.1.0 schema, from shared/ beside the repository."""
+    import jsonschema
+
+    if not SARIF_SCHEMA.is_file():
+        pytest.skip(f"SARIF schema not found at {SARIF_SCHEMA} (expected shared/ beside the repository)")
+    return jsonschema.Draft4Validator(json.loads(SARIF_SCHEMA.read_text(encoding="utf-8")))

@@ -2,39 +2,19 @@
 
 from __future__ import annotations
 
-from textwrap import dedent
-
-from authlint.engine import FileSettings, analyze_text
 from authlint.facts import auth_checks
 from authlint.frameworks.aiohttp import Aiohttp
 from authlint.frameworks.base import LinkSettings
 from authlint.frameworks.starlette import Starlette
 from authlint.model import Route
-from authlint.project import Project
-
-FACTS_ONLY = FileSettings((), (), collect_facts=True)
-
-
-def facts_of(path: str, source: str):
-    result = analyze_text(dedent(source), path, FACTS_ONLY, module_path=path)
-    assert result.facts is not None, result.errors
-    return result.facts
-
-
-def project(files: dict[str, str]) -> Project:
-    return Project(facts_of(path, source) for path, source in files.items())
+from authlint.testing import auth_labels, file_facts, project_of, routes_by_label
 
 
 def routes(files: dict[str, str], settings: LinkSettings | None = None) -> dict[str, Route]:
-    """`{"POST /users": route}` for a project made of `files`."""
-    found = Aiohttp().routes(project(files), settings or LinkSettings())
-    table = {f"{','.join(r.methods)} {r.path}": r for r in found}
-    assert len(table) == len(found), [r.label for r in found]
-    return table
+    return routes_by_label(Aiohttp(), files, settings)
 
 
-def auth(route: Route) -> list[str]:
-    return [f"{e.mechanism} [{e.level}]" for e in route.auth]
+auth = auth_labels
 
 
 MIDDLEWARE = """
@@ -327,12 +307,12 @@ def test_starlette_apps_and_their_add_route_are_not_aiohttp() -> None:
         """,
     }
     assert routes(files) == {}
-    starlette = Starlette().routes(project(files), LinkSettings())
+    starlette = Starlette().routes(project_of(files), LinkSettings())
     assert [r.label for r in starlette] == ["POST /orders"]
 
 
 def test_the_auth_check_facts_know_aiohttp_guards_redirects_and_asgi_scope_paths() -> None:
-    facts = facts_of("mw.py", """
+    facts = file_facts("mw.py", """
         from aiohttp import web
         from aiohttp_security import check_permission
 
@@ -353,7 +333,7 @@ def test_the_auth_check_facts_know_aiohttp_guards_redirects_and_asgi_scope_paths
 
 
 def test_plain_function_call_statements_that_hand_over_a_name_are_facts() -> None:
-    facts = facts_of("main.py", """
+    facts = file_facts("main.py", """
         from aiohttp import web
 
         def create_app():

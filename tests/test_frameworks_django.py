@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from textwrap import dedent
 
+from authlint.rules.permissive_default_permissions import PermissiveDefaultPermissions
+
 from authlint.config import Config, link_settings
-from authlint.engine import FileSettings, analyze_text, imported_modules
+from authlint.engine import imported_modules
 from authlint.facts import auth_checks
 from authlint.facts.expr import Attr, Name, Seq
 from authlint.frameworks import LinkSettings, build_routes, wants_facts
@@ -13,19 +15,11 @@ from authlint.frameworks.django import is_permissive, object_checks
 from authlint.link import ProjectRuleSetting, link
 from authlint.model import Route, Severity
 from authlint.project import Project
-from authlint.rules.permissive_default_permissions import PermissiveDefaultPermissions
-
-FACTS_ONLY = FileSettings((), (), collect_facts=True)
-
-
-def facts_of(path: str, source: str):
-    result = analyze_text(dedent(source), path, FACTS_ONLY, module_path=path)
-    assert result.facts is not None, result.errors
-    return result.facts
+from authlint.testing import file_facts
 
 
 def routes_of(files: dict[str, str], settings: LinkSettings | None = None) -> list[Route]:
-    project = Project(facts_of(path, source) for path, source in files.items())
+    project = Project(file_facts(path, source) for path, source in files.items())
     errors: list = []
     routes = build_routes(project, settings or link_settings(Config()), errors)
     assert not errors, errors
@@ -41,7 +35,7 @@ def table(routes: list[Route]) -> dict[tuple[str, str], str]:
 
 
 def al306(files: dict[str, str]) -> list[tuple[str, int, str]]:
-    facts = [facts_of(path, source) for path, source in files.items()]
+    facts = [file_facts(path, source) for path, source in files.items()]
     rule = ProjectRuleSetting(PermissiveDefaultPermissions, PermissiveDefaultPermissions.Options(), Severity.MEDIUM)
     result = link(facts, link_settings(Config()), [rule])
     assert not result.errors, result.errors
@@ -64,7 +58,7 @@ def drf(body: str) -> str:
 
 
 def test_sums_and_augmented_lists_keep_their_operands() -> None:
-    facts = facts_of(
+    facts = file_facts(
         "urls.py",
         """
         urlpatterns = [path("a/", a)] + router.urls
@@ -87,7 +81,7 @@ def test_sums_and_augmented_lists_keep_their_operands() -> None:
 
 
 def test_a_view_body_tells_which_methods_it_handles() -> None:
-    facts = facts_of(
+    facts = file_facts(
         "views.py",
         """
         from django.http import HttpResponse

@@ -2,37 +2,20 @@
 
 from __future__ import annotations
 
-from textwrap import dedent
-
 import pytest
 
-from authlint.engine import FileSettings, analyze_text
 from authlint.facts import auth_checks
 from authlint.frameworks.base import LinkSettings
 from authlint.frameworks.flask import Flask
 from authlint.model import Route
-from authlint.project import Project
-
-FACTS_ONLY = FileSettings((), (), collect_facts=True)
-
-
-def facts_of(path: str, source: str):
-    result = analyze_text(dedent(source), path, FACTS_ONLY, module_path=path)
-    assert result.facts is not None, result.errors
-    return result.facts
+from authlint.testing import auth_labels, file_facts, routes_by_label
 
 
 def routes(files: dict[str, str], settings: LinkSettings | None = None) -> dict[str, Route]:
-    """`{"POST /users": route}` for a project made of `files`."""
-    project = Project(facts_of(path, source) for path, source in files.items())
-    found = Flask().routes(project, settings or LinkSettings())
-    table = {f"{','.join(r.methods)} {r.path}": r for r in found}
-    assert len(table) == len(found), [r.label for r in found]
-    return table
+    return routes_by_label(Flask(), files, settings)
 
 
-def auth(route: Route) -> list[str]:
-    return [f"{e.mechanism} [{e.level}]" for e in route.auth]
+auth = auth_labels
 
 
 def test_app_factory_with_function_local_imports_mounts_blueprints_with_their_prefixes() -> None:
@@ -330,7 +313,7 @@ def test_a_before_request_hook_protects_everything_below_it_but_its_allowlist() 
 
 
 def test_allowlist_and_scope_facts_follow_the_branch() -> None:
-    facts = facts_of("hooks.py", """
+    facts = file_facts("hooks.py", """
         from flask import abort, request
         from flask_login import current_user
         PUBLIC = ("/health", "/login")

@@ -2,34 +2,17 @@
 
 from __future__ import annotations
 
-from textwrap import dedent
-
-from authlint.engine import FileSettings, analyze_text
 from authlint.frameworks.base import LinkSettings
 from authlint.frameworks.starlette import Starlette
 from authlint.model import Route
-from authlint.project import Project
-
-FACTS_ONLY = FileSettings((), (), collect_facts=True)
-
-
-def facts_of(path: str, source: str):
-    result = analyze_text(dedent(source), path, FACTS_ONLY, module_path=path)
-    assert result.facts is not None, result.errors
-    return result.facts
+from authlint.testing import auth_labels, routes_by_label
 
 
 def routes(files: dict[str, str], settings: LinkSettings | None = None) -> dict[str, Route]:
-    """`{"POST /users": route}` for a project made of `files`."""
-    project = Project(facts_of(path, source) for path, source in files.items())
-    found = Starlette().routes(project, settings or LinkSettings())
-    table = {f"{','.join(r.methods)} {r.path}": r for r in found}
-    assert len(table) == len(found), [r.label for r in found]
-    return table
+    return routes_by_label(Starlette(), files, settings)
 
 
-def auth(route: Route) -> list[str]:
-    return [f"{e.mechanism} [{e.level}]" for e in route.auth]
+auth = auth_labels
 
 
 TOKEN_MIDDLEWARE = """

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import libcst
 import pytest
 from click.testing import CliRunner
 
@@ -14,17 +13,11 @@ from authlint.config import Config, ConfigError, load_config
 from authlint.engine import FileSettings, analyze_text
 from authlint.facts.expr import Call, Const, Name, Ref
 from authlint.facts.file_facts import module_name
-from authlint.project import Class, External, Function, Module, Project, Value
-
-from test_reporters import sarif_validator  # noqa: F401  (a fixture)
+from authlint.project import Class, External, Function, Module, Value
+from authlint.testing import file_facts, project_of
 
 FACTS_ONLY = FileSettings((), (), collect_facts=True)
-
-
-def facts_of(path: str, source: str):
-    result = analyze_text(source, path, FACTS_ONLY, module_path=path)
-    assert result.facts is not None, result.errors
-    return result.facts
+facts_of = file_facts
 
 
 def test_module_names_come_from_paths() -> None:
@@ -73,12 +66,8 @@ def test_lines_fall_back_to_libcst_when_cpython_cannot_parse(monkeypatch) -> Non
     assert facts.assignment_lines["x"] == 7
 
 
-def _project(files: dict[str, str]) -> Project:
-    return Project(facts_of(path, source) for path, source in files.items())
-
-
 def test_project_resolves_relative_imports_re_exports_and_aliases() -> None:
-    project = _project({
+    project = project_of({
         "app/__init__.py": "from .deps import get_user as current\n",
         "app/deps.py": "import fastapi\ndef get_user(): pass\nCurrent = fastapi.Depends(get_user)\n",
         "app/routes/__init__.py": "",
@@ -95,7 +84,7 @@ def test_project_resolves_relative_imports_re_exports_and_aliases() -> None:
 
 
 def test_project_matches_modules_below_the_scan_root_but_not_inside_packages() -> None:
-    project = _project({
+    project = project_of({
         "backend/app/__init__.py": "",
         "backend/app/deps.py": "import fastapi\nclass Settings: pass\n",
         "backend/app/jwt.py": "import fastapi\n",
@@ -199,7 +188,7 @@ def test_route_findings_carry_related_locations_in_sarif(tmp_path, monkeypatch, 
 
 
 def test_cyclic_aliases_and_instances_resolve_to_unknown_instead_of_recursing() -> None:
-    project = _project({
+    project = project_of({
         "a.py": "import fastapi\nfrom b import y as x\nclass K(fastapi.FastAPI):\n    attr = K().attr\nk = K()\n",
         "b.py": "import fastapi\nfrom a import x as y\n",
     })  # fmt: skip

@@ -4,7 +4,6 @@ import json
 import os
 from pathlib import Path
 
-import jsonschema
 import pytest
 
 import authlint
@@ -13,7 +12,6 @@ from authlint.reporters import FORMATS, render, write_atomic
 from authlint.reporters.sarif import build_log
 from authlint.rule import FileRule
 
-SARIF_SCHEMA = Path(__file__).resolve().parents[2] / "shared" / "schemas" / "sarif-schema-2.1.0.json"
 ROOT = "/project"
 
 
@@ -135,13 +133,6 @@ FILE_ERRORS = [
 
 def sarif(result: ScanResult, **kwargs) -> dict:
     return json.loads(render("sarif", result, **kwargs))
-
-
-@pytest.fixture(scope="module")
-def sarif_validator() -> jsonschema.Draft4Validator:
-    if not SARIF_SCHEMA.is_file():
-        pytest.skip(f"SARIF schema not found at {SARIF_SCHEMA} (expected shared/ beside the repository)")
-    return jsonschema.Draft4Validator(json.loads(SARIF_SCHEMA.read_text(encoding="utf-8")))
 
 
 # --- SARIF -----------------------------------------------------------------------------
