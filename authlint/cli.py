@@ -28,10 +28,10 @@ from authlint.config import (
     load_config,
     project_rule_settings,
 )
-from authlint.discovery import Discovery
-from authlint.engine import ignored_codes
+from authlint.discovery import Discovery, SourceFile
+from authlint.engine import FileSettings, ignored_codes
 from authlint.link import link
-from authlint.model import FileError, ScanResult, Severity
+from authlint.model import FileError, FileResult, ScanResult, Severity
 from authlint.registry import RegistryError, all_rules
 from authlint.reporters import CONSOLE_FORMATS, FORMATS, render, write_atomic
 from authlint.reporters.routes import ROUTE_FORMATS, render_routes
@@ -165,15 +165,36 @@ def scan(paths: list[Path], config: Config, jobs: int, want_routes: bool = False
     suppressed = sum(r.suppressed for r in results)
     routes = []
     if settings.collect_facts:
+        context = _project_context(discovery, paths, files, config, settings, jobs)
+        facts = [r.facts for r in (*results, *context) if r.facts]
         relative = {file.display: file.relative_to_root for file in files}
         ignored = {r.path: ignored_codes(settings, relative.get(r.path, r.path)) for r in results if r.facts}
-        linked = link((r.facts for r in results if r.facts), link_settings(config), project_rule_settings(config), ignored)
-        findings += linked.findings
+        linked = link(facts, link_settings(config), project_rule_settings(config), ignored)
+        wanted = {file.display for file in files}
+        findings += [f for f in linked.findings if f.path in wanted]
         errors += linked.errors
         suppressed += linked.suppressed
-        routes = linked.routes
+        routes = [r for r in linked.routes if r.location.path in wanted] if context else linked.routes
     findings.sort(key=lambda f: f.sort_key)
     return ScanResult(str(Path.cwd()), findings, errors, len(files), enabled_rules(config), suppressed, routes)
+
+
+def _project_context(
+    discovery: Discovery, paths: list[Path], files: list[SourceFile], config: Config, settings: FileSettings, jobs: int
+) -> list[FileResult]:
+    """Facts of the rest of the project when only some of its files are named (pre-commit).
+
+    Whether a route is protected is decided where it is mounted, often in a file the
+    commit did not touch; linking only the named files would report protected routes as
+    open. The other files are read for facts only (no file rule runs on them) and nothing
+    is reported about them.
+    """
+    if not any(path.is_file() for path in paths):
+        return []
+    named = {file.path.resolve() for file in files}
+    others = [file for file in discovery.files([config.root]) if file.path.resolve() not in named]
+    facts_only = dataclasses.replace(settings, rules=())
+    return analyze_files(others, facts_only, jobs)
 
 
 def _report(result: ScanResult, options: dict[str, Any]) -> None:

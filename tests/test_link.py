@@ -223,3 +223,39 @@ def test_project_rules_with_a_gate_get_full_facts_of_the_files_it_passes() -> No
     gated = FileSettings((), (), collect_facts=True, fact_rules=(NeedsModels,))
     facts = analyze_text(source, "models.py", gated, module_path="models.py").facts
     assert facts is not None and list(facts.classes) == ["User"]
+
+
+PROTECTED_ONE_LEVEL_UP = {
+    "app/__init__.py": "",
+    "app/deps.py": "from fastapi import Depends\nfrom fastapi.security import HTTPBearer\nbearer = HTTPBearer()\n",
+    "app/users.py": (
+        "from fastapi import APIRouter\n"
+        "router = APIRouter(prefix='/users')\n"
+        "@router.delete('/{user_id}/sessions')\n"
+        "def end_sessions(user_id: int):\n"
+        "    pass\n"
+    ),
+    "app/main.py": (
+        "from fastapi import Depends, FastAPI\n"
+        "from app import users\n"
+        "from app.deps import bearer\n"
+        "app = FastAPI()\n"
+        "app.include_router(users.router, dependencies=[Depends(bearer)])\n"
+        "@app.post('/orders')\n"
+        "def create_order():\n"
+        "    pass\n"
+    ),
+    "app/broken.py": "import fastapi\ndef broken(:\n",
+}  # fmt: skip
+
+
+def test_named_files_are_linked_against_the_whole_project_and_only_they_are_reported(tmp_path, monkeypatch) -> None:
+    """pre-commit names the changed files; the router that protects them may be elsewhere."""
+    _write(tmp_path, PROTECTED_ONE_LEVEL_UP)
+    monkeypatch.chdir(tmp_path)
+    changed = scan([Path("app/users.py")], Config(root=tmp_path), jobs=1, want_routes=True)
+    assert changed.findings == [] and changed.errors == []
+    assert [(r.label, r.authenticated) for r in changed.routes] == [("DELETE /users/{user_id}/sessions", True)]
+    whole = scan([Path(".")], Config(root=tmp_path), jobs=1)
+    assert [(f.path, f.code) for f in whole.findings] == [("app/main.py", "AL301")]
+    assert [e.path for e in whole.errors] == ["app/broken.py"]
