@@ -14,7 +14,7 @@ from typing import Iterable, Iterator, Union
 
 from authlint.facts.expr import Attr, Call, Const, Expr, Index, Name, Ref
 from authlint.facts.file_facts import ClassFacts, FileFacts, FunctionFacts
-from authlint.model import FileError, Route
+from authlint.model import FileError
 
 _MAX_DEPTH = 16
 # However resolution recurses (alias -> instance -> class attribute -> alias ...), it stops
@@ -221,14 +221,6 @@ class Project:
             symbol = target
             depth += 1
         return symbol
-
-    def handler(self, route: Route) -> FunctionFacts | ClassFacts | None:
-        """The facts of a route's handler function (or view class)."""
-        file = next((f for f in self.files if f.path == route.location.path), None)
-        if file is None or not route.handler.startswith(file.module + "."):
-            return None
-        qualname = route.handler[len(file.module) + 1 :]
-        return file.functions.get(qualname) or file.classes.get(qualname)
 
     def resolve_value(self, file: FileFacts, expr: Expr | None) -> Symbol:
         return self.follow(self.resolve(file, expr))

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from authlint.facts import data_access
 from authlint.facts.expr import Attr, Call, Const, Expr, Index, Seq, written
 from authlint.facts.file_facts import FileFacts, FunctionFacts
-from authlint.frameworks.base import matches_any
+from authlint.frameworks import django
+from authlint.frameworks.base import matches_any, method_actions, route_handler, serving_functions, view_class
 from authlint.model import Location, Precision, Route, Severity
 from authlint.project import Class, External, Function, Project, Unknown, Value, qualified_name
 from authlint.rule import ProjectRule
@@ -203,8 +204,8 @@ class AuthEndpointWithoutRateLimit(ProjectRule):
     def _verdict(self, route: Route, category: str) -> _Verdict:
         verdict = _Verdict()
         reader = _Reader(self.project, self._configured)
-        handler = data_access.route_handler(self.project, route)
-        cls = data_access.view_class(self.project, route)
+        handler = route_handler(self.project, route)
+        cls = view_class(self.project, route)
         for file, decorator in self._decorators(route, handler, cls):
             reader.decorator(verdict, file, decorator)
         if isinstance(handler, Function):
@@ -212,7 +213,7 @@ class AuthEndpointWithoutRateLimit(ProjectRule):
                 verdict.add(reader.dependency(handler.file, dependency))
         if cls is not None:
             reader.view_class(verdict, cls)
-        for function in data_access.serving_functions(self.project, route):
+        for function in serving_functions(self.project, route):
             found = data_access.rate_limits(function.facts)
             verdict.add(f"{', '.join(found[:2])} in {function.facts.name}" if found else None)
         if verdict.evidence is None:
@@ -229,7 +230,7 @@ class AuthEndpointWithoutRateLimit(ProjectRule):
             yield from ((handler.file, d) for d in handler.facts.decorators)
         if cls is None:
             return
-        served = {name for m in route.methods for name in data_access.method_actions(m)} | {"dispatch"}
+        served = {name for m in route.methods for name in method_actions(m)} | {"dispatch"}
         for decorator in cls.facts.decorators:
             target = decorator.arg("name") if isinstance(decorator, Call) else None
             if target is None or (isinstance(target, Const) and target.value in served):
@@ -238,7 +239,7 @@ class AuthEndpointWithoutRateLimit(ProjectRule):
         if isinstance(decorators, Value) and isinstance(decorators.expr, Seq):
             yield from ((decorators.file, d) for d in decorators.expr.items)
         if not isinstance(handler, Function):
-            for function in data_access.serving_functions(self.project, route):
+            for function in serving_functions(self.project, route):
                 yield from ((function.file, d) for d in function.facts.decorators)
 
     def _levels(self, verdict: _Verdict, reader: _Reader, route: Route) -> None:
@@ -276,7 +277,7 @@ class AuthEndpointWithoutRateLimit(ProjectRule):
                 self._drf_defaults(verdict, route)
 
     def _drf_defaults(self, verdict: _Verdict, route: Route) -> None:
-        settings = data_access.rest_framework_settings(self.project, route)
+        settings = django.route_rest_framework(self.project, route)
         if settings is None:
             return
         file, mapping = settings
@@ -289,7 +290,7 @@ class AuthEndpointWithoutRateLimit(ProjectRule):
         if not names:
             return
         if all(n.rsplit(".", 1)[-1] == "ScopedRateThrottle" for n in names):
-            cls = data_access.view_class(self.project, route)
+            cls = view_class(self.project, route)
             scope = self.project.member(cls, "throttle_scope") if cls is not None else None
             if not isinstance(scope, Value):
                 verdict.notes.append(_SCOPE_NOTE)
@@ -316,16 +317,16 @@ class AuthEndpointWithoutRateLimit(ProjectRule):
         if route.framework == "flask":
             return 'decorate it with `@limiter.limit("5 per minute")` (Flask-Limiter)'
         if route.framework == "django":
-            if data_access.rest_framework_settings(self.project, route) is not None or self._is_drf(route):
+            if django.route_rest_framework(self.project, route) is not None or self._is_drf(route):
                 return "set `throttle_classes` (`[AnonRateThrottle]`, or `ScopedRateThrottle` with a `throttle_scope`)"
             return 'decorate it with `@ratelimit(key="ip", rate="5/m")` (django-ratelimit)'
         return "limit how often a client may call it (a rate-limiting middleware or a check in the handler)"
 
     def _is_drf(self, route: Route) -> bool:
-        cls = data_access.view_class(self.project, route)
+        cls = view_class(self.project, route)
         if cls is not None:
             return any((qualified_name(a) or "").startswith("rest_framework.") for a in self.project.ancestors(cls))
-        handler = data_access.route_handler(self.project, route)
+        handler = route_handler(self.project, route)
         return isinstance(handler, Function) and any("api_view" in written(d) for d in handler.facts.decorators)
 
 

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 from authlint.facts import auth_checks, data_access, models
 from authlint.facts.data_access import DELETE, FILTER, GET, UPDATE, Access, Called
-from authlint.facts.expr import Attr, Call, Expr, Index, Name, written
+from authlint.facts.expr import Attr, Call, Expr, Index, Name, dotted_expr, written
 from authlint.facts.file_facts import FileFacts, Param
 from authlint.frameworks import django
-from authlint.frameworks.base import matches_any
+from authlint.frameworks.base import matches_any, method_actions, serving_functions, view_class
 from authlint.model import Precision, Route, Severity
 from authlint.project import Class, External, Function, Unknown, Value, qualified_name
 from authlint.rule import ProjectRule
@@ -221,7 +221,7 @@ class BolaUncheckedObjectAccess(ProjectRule):
         return True
 
     def _unchecked(self, route: Route) -> _Lookup | None:
-        functions = data_access.serving_functions(self.project, route)
+        functions = serving_functions(self.project, route)
         for function in functions:
             lookup = self._in_function(route, function)
             if lookup is not None:
@@ -238,7 +238,7 @@ class BolaUncheckedObjectAccess(ProjectRule):
         lookups = [lookup for lookup in found if lookup is not None]
         if lookups:  # the access that names the id reads best: `db.get(Order, order_id)`, not `result.scalar_one()`
             return next((lk for lk in lookups if lk.identifier in lk.text), lookups[0])
-        view = data_access.view_class(self.project, route)
+        view = view_class(self.project, route)
         for called in data_access.calls(facts):
             if called.callee in _VIEW_LOADS and view is not None:  # DRF/Django load it: how is the question
                 lookup = self._view_object(route, view)
@@ -260,7 +260,7 @@ class BolaUncheckedObjectAccess(ProjectRule):
         for called in data_access.calls(facts):
             if matches_any(called.callee, patterns):
                 return True
-            resolved = qualified_name(self.project.resolve_value(function.file, _dotted_expr(called.callee)))
+            resolved = qualified_name(self.project.resolve_value(function.file, dotted_expr(called.callee)))
             if matches_any(resolved, patterns):
                 return True
             # `authorize(current_user, "read", order)`, `policy.can_view(user, doc)`: a check handed the caller
@@ -422,22 +422,22 @@ class BolaUncheckedObjectAccess(ProjectRule):
 
     def _resolve_helper(self, route: Route, function: Function, called: Called) -> Function | None:
         if called.callee.startswith("self."):
-            cls, name = data_access.view_class(self.project, route), called.callee[5:]
+            cls, name = view_class(self.project, route), called.callee[5:]
             member = self.project.member(cls, name) if cls is not None and "." not in name else None
             return member if isinstance(member, Function) else None
-        symbol = self.project.resolve_value(function.file, _dotted_expr(called.callee))
+        symbol = self.project.resolve_value(function.file, dotted_expr(called.callee))
         return symbol if isinstance(symbol, Function) else None
 
     # DRF and Django views that load the object in library code -------------------------
 
     def _library_view(self, route: Route, functions: list[Function]) -> _Lookup | None:
         """A detail route whose HTTP method the view class leaves to DRF's or Django's `get_object()`."""
-        cls = data_access.view_class(self.project, route)
+        cls = view_class(self.project, route)
         if cls is None or not _LAST_PARAM.search(route.path) or not self._object_view(cls):
             return None
         served = {f.facts.name for f in functions}
         methods = [m for m in route.methods if m in _OBJECT_METHODS]
-        if all(any(a in served for a in data_access.method_actions(m)) for m in methods):
+        if all(any(a in served for a in method_actions(m)) for m in methods):
             return None  # every method is the project's own code, read above
         return self._view_object(route, cls)
 
@@ -584,16 +584,6 @@ def _markers_in(expr: Expr | None) -> set[str]:
     if isinstance(expr, Index) and written(expr.value).rsplit(".", 1)[-1] == "Annotated":
         return {m for item in expr.items[1:] for m in _markers_in(item)}
     return set()
-
-
-def _dotted_expr(dotted: str) -> Expr | None:
-    parts = dotted.split(".")
-    if not all(p.isidentifier() for p in parts):
-        return None
-    expr: Expr = Name(parts[0])
-    for part in parts[1:]:
-        expr = Attr(expr, part)
-    return expr
 
 
 def _argument_texts(called: Called) -> list[str]:

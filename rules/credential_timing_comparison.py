@@ -3,6 +3,7 @@ from __future__ import annotations
 import libcst
 
 from authlint.facts import credentials, literals, request_input, settings
+from authlint.facts.literals import subscript_key
 from authlint.facts.names import dotted_name
 from authlint.model import Precision, Severity
 from authlint.rule import FileRule
@@ -235,7 +236,7 @@ class CredentialTimingComparison(FileRule):
         if isinstance(expr, libcst.Subscript):
             owner = dotted_name(expr.value) or ""
             stored = self.ctx.qualified_name(expr.value) == "os.environ" or owner.endswith(".config")
-            return credentials.subscript_key(expr) if stored else None
+            return subscript_key(expr) if stored else None
         if isinstance(expr, libcst.Call) and self.ctx.qualified_name(expr.func) in _ENVIRONMENT_LOOKUPS:
             return credentials.value_name(expr)
         if isinstance(expr, libcst.Attribute):

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 import libcst
 
 from authlint.facts import settings
-from authlint.facts.names import dotted_name
+from authlint.facts.names import call_label, dotted_name
 from authlint.model import Precision, Severity
 from authlint.rule import FileRule
 
@@ -144,7 +144,7 @@ class DebugModeEnabled(FileRule):
         elif qualified in _RUN_SIMPLE:
             self._check_keyword(node, "use_debugger", "serves the app with Werkzeug's debugger", _DEBUGGER)
         elif qualified in _DEBUGGED_APPLICATION:
-            message = f"{_written(node)} wraps the app in Werkzeug's debugger: {_DEBUGGER}; use it only in development"
+            message = f"{call_label(node)} wraps the app in Werkzeug's debugger: {_DEBUGGER}; use it only in development"
             self._report_outside_development(node, message)
         elif self._is_server_run(node, qualified):
             self._check_keyword(node, "debug", "starts the server in debug mode", _DEBUGGER)
@@ -190,7 +190,7 @@ class DebugModeEnabled(FileRule):
         if value is None or self.ctx.literal(value) is not True:
             return
         argument = self.ctx.arguments(call).keyword_args.get(keyword, call)  # `**options`: the call
-        message = (f"{_written(call)} {what} (`{keyword}=True`): {consequence}; remove it or read it from an "
+        message = (f"{call_label(call)} {what} (`{keyword}=True`): {consequence}; remove it or read it from an "
                    "environment variable that only development sets")  # fmt: skip
         self._report_outside_development(argument, message)
 
@@ -214,7 +214,3 @@ def _looks_like_app(expr: libcst.BaseExpression) -> bool:
         expr = expr.func
     name = dotted_name(expr)
     return name is not None and _APP_NAME.search(name.rsplit(".", 1)[-1]) is not None
-
-
-def _written(call: libcst.Call) -> str:
-    return f"{dotted_name(call.func) or 'the call'}()"

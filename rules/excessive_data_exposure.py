@@ -3,6 +3,7 @@ from __future__ import annotations
 from authlint.facts import data_access, models
 from authlint.facts.expr import Attr, Call, Const, Expr, Index, Mapping, Name, Seq, written
 from authlint.facts.file_facts import FileFacts, HTTP_METHODS, ReturnSite
+from authlint.frameworks.base import serving_functions
 from authlint.model import Precision, Route, Severity
 from authlint.project import Class, External, Function, Symbol, Unknown, Value
 from authlint.rule import ProjectRule
@@ -127,7 +128,7 @@ class ExcessiveDataExposure(ProjectRule):
         for cls in models.project_classes(self.project):
             self._serializer(cls)
         for route in self.routes:
-            for function in data_access.serving_functions(self.project, route):
+            for function in serving_functions(self.project, route):
                 self._route_function(route, function)
 
     # Serializers ---------------------------------------------------------------------

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 import libcst
 
 from authlint.facts import settings
+from authlint.facts.literals import subscript_key
 from authlint.facts.names import dotted_name
 from authlint.model import Precision, Severity
 from authlint.rule import FileRule
@@ -260,7 +261,7 @@ def _is_auth_name(name: str) -> bool:
 def _spelled_name(expr: libcst.BaseExpression | None) -> str | None:
     """`settings.SESSION_COOKIE_NAME`, or `SESSION_COOKIE_NAME` for `app.config["SESSION_COOKIE_NAME"]`."""
     if isinstance(expr, libcst.Subscript):
-        return settings.subscript_key(expr)
+        return subscript_key(expr)
     return dotted_name(expr) if expr is not None else None
 
 

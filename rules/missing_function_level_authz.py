@@ -4,8 +4,9 @@ import dataclasses
 import re
 
 from authlint.facts import auth_checks
-from authlint.facts.file_facts import FunctionFacts
+from authlint.frameworks.base import route_handler
 from authlint.model import Precision, Route, Severity
+from authlint.project import Function
 from authlint.rule import ProjectRule
 
 _WORDS = re.compile(r"[a-z0-9]+")
@@ -90,8 +91,8 @@ class MissingFunctionLevelAuthz(ProjectRule):
             if not route.authenticated or any(e.kind == "authorization" for e in route.effective_auth):
                 continue
             why = self._privileged(route)
-            handler = self.project.handler(route)
-            if why is None or (isinstance(handler, FunctionFacts) and auth_checks.checks_role(handler)):
+            handler = route_handler(self.project, route)
+            if why is None or (isinstance(handler, Function) and auth_checks.checks_role(handler.facts)):
                 continue
             guards = ", ".join(f"{e.mechanism} [{e.level}]" for e in route.effective_auth if e.authenticates)
             self.report_route(route, f"{route.label} {why} but is guarded only by authentication ({guards}); "

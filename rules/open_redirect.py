@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import re
-
 import libcst
 
 from authlint.facts import request_input

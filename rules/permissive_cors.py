@@ -7,8 +7,8 @@ from typing import Iterator
 import libcst
 
 from authlint.facts import settings
-from authlint.facts.literals import string_value
-from authlint.facts.names import dotted_name
+from authlint.facts.literals import string_value, subscript_key
+from authlint.facts.names import call_label, dotted_name
 from authlint.model import Precision, Severity
 from authlint.rule import FileRule
 
@@ -154,7 +154,7 @@ class PermissiveCors(FileRule):
     def visit_Assign(self, node: libcst.Assign) -> None:
         self._check_settings(node)
         for target in node.targets:
-            if isinstance(target.target, libcst.Subscript) and _is_allow_origin(settings.subscript_key(target.target)):
+            if isinstance(target.target, libcst.Subscript) and _is_allow_origin(subscript_key(target.target)):
                 self._check_header(target.target, node.value, f"{_spelled(target.target)} = ...")
 
     def visit_AnnAssign(self, node: libcst.AnnAssign) -> None:
@@ -187,11 +187,11 @@ class PermissiveCors(FileRule):
             return self._starlette_policy(call, middleware)
         qualified = self.ctx.qualified_name(call.func)
         if qualified in _CROSS_ORIGIN:
-            return self._flask_cors_policy(call, self.ctx.arguments(call).keywords, _written(call))
+            return self._flask_cors_policy(call, self.ctx.arguments(call).keywords, call_label(call))
         if qualified in _FLASK_CORS and self._has_app(call):
-            return self._flask_cors_policy(call, self.ctx.arguments(call).keywords, _written(call))
+            return self._flask_cors_policy(call, self.ctx.arguments(call).keywords, call_label(call))
         if qualified in _FLASK_CORS_INIT_APP:
-            return self._flask_cors_policy(call, self._init_app_keywords(call), _written(call))
+            return self._flask_cors_policy(call, self._init_app_keywords(call), call_label(call))
         return None
 
     def _starlette_policy(self, call: libcst.Call, written: str) -> _Policy:
@@ -381,7 +381,7 @@ class PermissiveCors(FileRule):
         if isinstance(expr, libcst.Call) and isinstance(expr.func, libcst.Attribute) and expr.func.attr.value == "get":
             return bool(expr.args) and _is_origin_header(self.ctx.literal(expr.args[0].value))
         if isinstance(expr, libcst.Subscript):
-            return _is_origin_header(settings.subscript_key(expr))
+            return _is_origin_header(subscript_key(expr))
         if isinstance(expr, libcst.Attribute) and expr.attr.value == "origin":
             return (dotted_name(expr.value) or "").rsplit(".", 1)[-1] in ("request", "req")
         return False
@@ -511,12 +511,8 @@ def _is_origin_header(key: object) -> bool:
 
 
 def _spelled(node: libcst.Subscript) -> str:
-    return f'{dotted_name(node.value) or "headers"}["{settings.subscript_key(node)}"]'
+    return f'{dotted_name(node.value) or "headers"}["{subscript_key(node)}"]'
 
 
 def _with_credentials(credentials: bool) -> str:
     return " (with credentials allowed: any site it admits can act as the logged-in user)" if credentials else ""
-
-
-def _written(call: libcst.Call) -> str:
-    return f"{dotted_name(call.func) or 'the call'}()"

@@ -4,7 +4,7 @@ import re
 
 import libcst
 
-from authlint.facts.names import dotted_name
+from authlint.facts.names import call_label, dotted_name
 from authlint.model import Precision, Severity
 from authlint.rule import FileRule
 
@@ -114,7 +114,7 @@ class TlsVerificationDisabled(FileRule):
     def visit_Call(self, node: libcst.Call) -> None:
         qualified = self.ctx.qualified_name(node.func)
         if qualified == _UNVERIFIED_CONTEXT:
-            self._report(node, f"{_written(node)} creates a context that accepts any certificate; use "
+            self._report(node, f"{call_label(node)} creates a context that accepts any certificate; use "
                          "`ssl.create_default_context()` (with `cafile=` for a private CA)")  # fmt: skip
             return
         if self._silences_insecure_warning(node, qualified):
@@ -133,7 +133,7 @@ class TlsVerificationDisabled(FileRule):
         if not self._disables_verification:
             return
         for call in self._warning_silencers:
-            self.report(call, f"{_written(call)} hides urllib3's `InsecureRequestWarning` in a file that turns "
+            self.report(call, f"{call_label(call)} hides urllib3's `InsecureRequestWarning` in a file that turns "
                         "TLS verification off: the warning is the only sign of the problem; fix the verification "
                         "and remove this call")  # fmt: skip
 
@@ -148,7 +148,7 @@ class TlsVerificationDisabled(FileRule):
                 continue
             written = self.ctx.module.code_for_node(value)
             shown = f"`{keyword}={written}`" + ("" if written == "False" else " (False)")
-            self._report(arguments.keyword_args.get(keyword, call), f"{_written(call)} with {shown} accepts any "
+            self._report(arguments.keyword_args.get(keyword, call), f"{call_label(call)} with {shown} accepts any "
                          "TLS certificate: anyone on the network path can read and change the traffic; remove it "
                          f"(to trust a private CA, {_PRIVATE_CA[keyword]})")  # fmt: skip
 
@@ -169,7 +169,7 @@ class TlsVerificationDisabled(FileRule):
     def _check_cert_reqs(self, call: libcst.Call) -> None:
         value = self.ctx.arguments(call).keyword_args.get("cert_reqs")
         if value is not None and self.ctx.literal(value.value) in _CERT_NONE_STRINGS:
-            self._report(value, f"{_written(call)} with `cert_reqs=\"CERT_NONE\"` accepts any certificate; use "
+            self._report(value, f"{call_label(call)} with `cert_reqs=\"CERT_NONE\"` accepts any certificate; use "
                          "`cert_reqs=\"CERT_REQUIRED\"` (urllib3's default)")  # fmt: skip
 
     def _check_cert_none_arguments(self, call: libcst.Call) -> None:
@@ -178,7 +178,7 @@ class TlsVerificationDisabled(FileRule):
             return
         for argument in call.args:
             if self._is_cert_none(argument.value):
-                self._report(argument, f"{_written(call)} with `ssl.CERT_NONE` accepts any certificate; use "
+                self._report(argument, f"{call_label(call)} with `ssl.CERT_NONE` accepts any certificate; use "
                              "`ssl.CERT_REQUIRED` (the default of `ssl.create_default_context()`)")  # fmt: skip
 
     def _check_assignment(self, target: libcst.BaseExpression, value: libcst.BaseExpression) -> None:
@@ -218,7 +218,3 @@ class TlsVerificationDisabled(FileRule):
 
 def _spelled(expr: libcst.BaseExpression) -> str:
     return dotted_name(expr) or "the attribute"
-
-
-def _written(call: libcst.Call) -> str:
-    return f"{dotted_name(call.func) or 'the call'}()"

@@ -4,8 +4,10 @@ import re
 
 from authlint.facts import data_access
 from authlint.facts.data_access import PageSize
-from authlint.facts.expr import Attr, Const, Expr, Mapping, Name
+from authlint.facts.expr import Const, Expr, Mapping, dotted_expr
 from authlint.facts.file_facts import FileFacts, FunctionFacts
+from authlint.frameworks import django
+from authlint.frameworks.base import serving_functions, view_class
 from authlint.model import Precision, Route, Severity
 from authlint.project import Class, External, Function, Value, qualified_name
 from authlint.rule import ProjectRule
@@ -99,7 +101,7 @@ class UnboundedResultSet(ProjectRule):
                 self.report_route(route, f"{route.label} {problem}")
 
     def _problem(self, route: Route) -> str | None:
-        for function in data_access.serving_functions(self.project, route):
+        for function in serving_functions(self.project, route):
             for access in data_access.unbounded_lists(function.facts):
                 how = _HOW_TO_PAGE.get(access.library) or _HOW_TO_PAGE.get(route.framework, _DEFAULT_HOW_TO_PAGE)
                 rows = f"`{access.model}` row" if access.model else "row"
@@ -108,7 +110,7 @@ class UnboundedResultSet(ProjectRule):
                 problem = self._client_size(function, size, _MAX_HOPS)
                 if problem is not None:
                     return problem
-        cls = data_access.view_class(self.project, route)
+        cls = view_class(self.project, route)
         return self._unpaged_list_view(route, cls) if cls is not None else None
 
     # Page sizes the client picks ------------------------------------------------------
@@ -139,7 +141,7 @@ class UnboundedResultSet(ProjectRule):
 
     def _callee_uses_uncapped(self, function: Function, size: PageSize, hops: int) -> bool:
         """`crud.get_users(db, limit=limit)`: does the helper use what it is handed as an uncapped size?"""
-        callee = self.project.resolve_value(function.file, _dotted_expr(size.callee))
+        callee = self.project.resolve_value(function.file, dotted_expr(size.callee))
         if isinstance(callee, Function):
             receiver = _receiving_parameter(callee.facts, size.argument)
             if receiver is None or hops <= 0:
@@ -183,7 +185,7 @@ class UnboundedResultSet(ProjectRule):
         own = self._attribute(cls, "pagination_class")
         if own is not None:
             return "sets `pagination_class = None`" if _is_none(own) else None
-        settings = data_access.rest_framework_settings(self.project, route)
+        settings = django.route_rest_framework(self.project, route)
         if settings is None:
             scanned = any("INSTALLED_APPS" in f.assignments for f in self.project.files)
             if not scanned or any("REST_FRAMEWORK" in f.assignments for f in self.project.files):
@@ -231,14 +233,6 @@ def _same_project(file: FileFacts, name: str) -> bool:
     """`app.crud.get_users` seen from `app.routers.users`: the same top-level package."""
     top = file.module.split(".", 1)[0]
     return "." in file.module and name.split(".", 1)[0] == top
-
-
-def _dotted_expr(text: str) -> Expr:
-    parts = text.split(".")
-    expr: Expr = Name(parts[0])
-    for part in parts[1:]:
-        expr = Attr(expr, part)
-    return expr
 
 
 def _is_none(expr: Expr) -> bool:

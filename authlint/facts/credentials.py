@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Iterable, Mapping
 
 import libcst
 
-from authlint.facts.literals import string_value
+from authlint.facts.literals import string_value, subscript_key
 
 if TYPE_CHECKING:
     from authlint.context import FileContext
@@ -178,17 +178,6 @@ def value_name(node: libcst.CSTNode | None) -> str | None:
         if method in _KEYED_GETTERS and node.args and isinstance(node.args[0].value, libcst.SimpleString):
             key = string_value(node.args[0].value)
             return key if isinstance(key, str) else None
-    return None
-
-
-def subscript_key(node: libcst.Subscript) -> str | None:
-    """`"password"` for `form["password"]`; None for any other index."""
-    if len(node.slice) != 1:
-        return None
-    index = node.slice[0].slice
-    if isinstance(index, libcst.Index) and isinstance(index.value, libcst.SimpleString):
-        key = string_value(index.value)
-        return key if isinstance(key, str) else None
     return None
 
 

@@ -57,13 +57,11 @@ from typing import Iterable, Iterator
 import libcst
 
 from authlint.context import FileContext
-from authlint.facts.expr import Attr, Call, Const, Expr, Index, Mapping, Opaque, Seq, source_text, written
-from authlint.facts.file_facts import FileFacts, FunctionFacts, Param, function_body, paired_statements
+from authlint.facts.expr import Attr, Call, Const, Expr, Index, Opaque, Seq, source_text, written
+from authlint.facts.file_facts import FunctionFacts, Param, function_body, paired_statements
 from authlint.facts.literals import UNKNOWN
 from authlint.facts.names import BUILTIN_NAMES, assigned_names, dotted_name
-from authlint.model import Route
 from authlint.positions import resolve_spans
-from authlint.project import Class, Function, Project
 from authlint.walk import iter_children, walk_nodes
 
 ACCESSES = "data_access"  # list[Access]
@@ -1573,63 +1571,3 @@ def queryset_snapshot(expr: Expr | None) -> tuple[str, bool, str] | None:
 # Routes and the code that serves them (link phase) ------------------------------------
 
 # DRF and Django actions that serve each HTTP method of a class-based view.
-_ACTIONS = {
-    "GET": ("get", "list", "retrieve"), "POST": ("post", "create"), "PUT": ("put", "update"),
-    "PATCH": ("patch", "partial_update"), "DELETE": ("delete", "destroy"),
-}  # fmt: skip
-
-
-def method_actions(method: str) -> tuple[str, ...]:
-    """The methods of a class-based view that serve an HTTP method: GET -> get, list, retrieve."""
-    return _ACTIONS.get(method, (method.lower(),))
-
-
-def route_handler(project: Project, route: Route) -> Function | Class | None:
-    """The function or class a route's `handler` names (also functions inside an app factory)."""
-    file = next((f for f in project.files if f.path == route.location.path), None)
-    if file is None or not route.handler.startswith(file.module + "." if file.module else ""):
-        return None
-    qualname = route.handler[len(file.module) + 1 :] if file.module else route.handler
-    if qualname in file.functions:
-        return Function(file, file.functions[qualname])
-    if qualname in file.classes:
-        return Class(file, file.classes[qualname])
-    return None
-
-
-def view_class(project: Project, route: Route) -> Class | None:
-    """The class-based view serving a route: the handler itself, or the class of a handler method."""
-    handler = route_handler(project, route)
-    if isinstance(handler, Class):
-        return handler
-    if isinstance(handler, Function) and handler.facts.scope in handler.file.classes:
-        return Class(handler.file, handler.file.classes[handler.facts.scope])
-    return None
-
-
-def serving_functions(project: Project, route: Route) -> list[Function]:
-    """The functions whose bodies answer the route: the handler, or a view class's methods for its HTTP methods."""
-    handler = route_handler(project, route)
-    if isinstance(handler, Function):
-        return [handler]
-    if not isinstance(handler, Class):
-        return []
-    found: list[Function] = []
-    for method in route.methods:
-        for name in method_actions(method):
-            member = project.member(handler, name)
-            if isinstance(member, Function) and member not in found:
-                found.append(member)
-    return found
-
-
-def rest_framework_settings(project: Project, route: Route) -> tuple[FileFacts, Mapping] | None:
-    """The `REST_FRAMEWORK` settings the Django adapter applied to a DRF route (one of its levels)."""
-    for level in route.levels:
-        if level.message != "REST_FRAMEWORK":
-            continue
-        file = next((f for f in project.files if f.path == level.path), None)
-        value = file.assignments.get("REST_FRAMEWORK") if file is not None else None
-        if isinstance(value, Mapping):
-            return file, value  # type: ignore[return-value]
-    return None

@@ -199,6 +199,17 @@ class Snapshotter:
         return Index(self(node.value, depth), self._items(items, depth))  # type: ignore[arg-type]
 
 
+def dotted_expr(dotted: str) -> Expr | None:
+    """The snapshot of a dotted name written as text: `crud.get_order` -> Attr(Name("crud"), "get_order")."""
+    parts = dotted.split(".")
+    if not all(part.isidentifier() for part in parts):
+        return None
+    expr: Expr = Name(parts[0])
+    for part in parts[1:]:
+        expr = Attr(expr, part)
+    return expr
+
+
 def const_str(expr: Expr | None) -> str | None:
     return expr.value if isinstance(expr, Const) and isinstance(expr.value, str) else None
 

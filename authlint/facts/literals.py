@@ -132,6 +132,15 @@ def _string(ev: Evaluator, node, depth):
     return string_value(node)
 
 
+def subscript_key(node: libcst.Subscript) -> str | None:
+    """`"password"` for `form["password"]`, `"DEBUG"` for `app.config["DEBUG"]`; None for any other index."""
+    if len(node.slice) != 1 or not isinstance(node.slice[0].slice, libcst.Index):
+        return None
+    key = node.slice[0].slice.value
+    value = string_value(key) if isinstance(key, libcst.SimpleString) else None
+    return value if isinstance(value, str) else None
+
+
 def string_value(node: libcst.SimpleString) -> str | bytes:
     """`node.evaluated_value` without its cost: libcst runs `ast.literal_eval` (a full
     CPython parse) per string, and a file holds thousands; most need only their quotes cut."""

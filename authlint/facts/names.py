@@ -58,6 +58,11 @@ def dotted_name(expr: libcst.CSTNode) -> str | None:
     return ".".join(reversed(parts))
 
 
+def call_label(call: libcst.Call) -> str:
+    """How a message names a call: `requests.get()`, `app.run()`."""
+    return f"{dotted_name(call.func) or 'the call'}()"
+
+
 def _module_name(node: libcst.BaseExpression | None) -> str:
     return dotted_name(node) or "" if node is not None else ""
 

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
 import libcst
 
-from authlint.facts.literals import UNKNOWN, string_value
+from authlint.facts.literals import UNKNOWN, string_value, subscript_key
 from authlint.facts.names import dotted_name
 
 if TYPE_CHECKING:
@@ -282,15 +282,6 @@ def _config_object(expr: libcst.BaseExpression) -> str | None:
     if isinstance(expr, libcst.Attribute) and expr.attr.value == "config":
         return dotted_name(expr) or "config"
     return None
-
-
-def subscript_key(node: libcst.Subscript) -> str | None:
-    """`"DEBUG"` for `app.config["DEBUG"]`: the string a subscript is indexed with, else None."""
-    if len(node.slice) != 1 or not isinstance(node.slice[0].slice, libcst.Index):
-        return None
-    key = node.slice[0].slice.value
-    value = string_value(key) if isinstance(key, libcst.SimpleString) else None
-    return value if isinstance(value, str) else None
 
 
 def _config_method_items(ctx: FileContext, call: libcst.Call) -> Iterator[Setting]:

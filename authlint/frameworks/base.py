@@ -278,3 +278,55 @@ def literal_strings(expr: Expr | None) -> tuple[str, ...]:
     if isinstance(expr, Seq):
         return tuple(i.value for i in expr.items if isinstance(i, Const) and isinstance(i.value, str))
     return ()
+
+
+# Questions project rules ask about a route -----------------------------------------
+
+_ACTIONS = {
+    "GET": ("get", "list", "retrieve"), "POST": ("post", "create"), "PUT": ("put", "update"),
+    "PATCH": ("patch", "partial_update"), "DELETE": ("delete", "destroy"),
+}  # fmt: skip
+
+
+def method_actions(method: str) -> tuple[str, ...]:
+    """The methods of a class-based view that serve an HTTP method: GET -> get, list, retrieve."""
+    return _ACTIONS.get(method, (method.lower(),))
+
+
+def route_handler(project: Project, route: Route) -> Function | Class | None:
+    """The function or class a route's `handler` names (also functions inside an app factory)."""
+    file = next((f for f in project.files if f.path == route.location.path), None)
+    if file is None or not route.handler.startswith(file.module + "." if file.module else ""):
+        return None
+    qualname = route.handler[len(file.module) + 1 :] if file.module else route.handler
+    if qualname in file.functions:
+        return Function(file, file.functions[qualname])
+    if qualname in file.classes:
+        return Class(file, file.classes[qualname])
+    return None
+
+
+def view_class(project: Project, route: Route) -> Class | None:
+    """The class-based view serving a route: the handler itself, or the class of a handler method."""
+    handler = route_handler(project, route)
+    if isinstance(handler, Class):
+        return handler
+    if isinstance(handler, Function) and handler.facts.scope in handler.file.classes:
+        return Class(handler.file, handler.file.classes[handler.facts.scope])
+    return None
+
+
+def serving_functions(project: Project, route: Route) -> list[Function]:
+    """The functions whose bodies answer the route: the handler, or a view class's methods for its HTTP methods."""
+    handler = route_handler(project, route)
+    if isinstance(handler, Function):
+        return [handler]
+    if not isinstance(handler, Class):
+        return []
+    found: list[Function] = []
+    for method in route.methods:
+        for name in method_actions(method):
+            member = project.member(handler, name)
+            if isinstance(member, Function) and member not in found:
+                found.append(member)
+    return found

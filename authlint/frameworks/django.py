@@ -64,6 +64,7 @@ from authlint.frameworks.base import (
     decorator_check,
     decorator_target,
     join_paths,
+    literal_strings,
     middleware_check,
     path_params,
 )
@@ -648,7 +649,7 @@ class _Linker:
                 elif last == "permission_classes" and call is not None:
                     permissions = call.arg("permission_classes", 0)
             elif name.startswith("django.views.decorators.http."):
-                listed = _upper(_strings(call.arg("request_method_list", 0))) if call is not None else ()
+                listed = _upper(literal_strings(call.arg("request_method_list", 0))) if call is not None else ()
                 declared = _METHOD_DECORATORS.get(last) or listed or declared
             else:
                 auth += self._decorator_evidence(file, decorator, "handler", where)
@@ -657,7 +658,7 @@ class _Linker:
             auth.append(checked)
         if api_view is not None:
             call = api_view if isinstance(api_view, Call) else None
-            methods = _upper(_strings(call.arg("http_method_names", 0))) if call else ()
+            methods = _upper(literal_strings(call.arg("http_method_names", 0))) if call else ()
             methods = methods or ("GET",)
         else:
             methods = declared or ("GET", *facts.body.get(auth_checks.METHODS, []))
@@ -719,7 +720,7 @@ class _Linker:
             detail = isinstance(flag, Const) and bool(flag.value)
             url_path = const_str(call.arg("url_path")) or function.facts.name
             path = f"{detail_base if detail else base}/{url_path}{trailing}"
-            for method in _upper(_strings(call.arg("methods"))) or ("GET",):
+            for method in _upper(literal_strings(call.arg("methods"))) or ("GET",):
                 plans.append(_Plan(path, method, function.facts.name, detail, (function, call)))
         return plans
 
@@ -798,7 +799,7 @@ class _Linker:
             value = self._attribute(cls, "permission_required")
             if value is not None:
                 text = self.project.constant(value.file, value.expr)
-                return (text,) if isinstance(text, str) else tuple(_strings(value.expr))
+                return (text,) if isinstance(text, str) else tuple(literal_strings(value.expr))
         if mixin in ("StaffuserRequiredMixin",):
             return ("is_staff",)
         if mixin == "SuperuserRequiredMixin":
@@ -1005,7 +1006,7 @@ class _Linker:
 
 def _decorator_requirements(name: str, call: Call | None) -> tuple[str, ...]:
     if name == "permission_required" and call is not None:
-        return tuple(_strings(call.arg("perm", 0)))
+        return tuple(literal_strings(call.arg("perm", 0)))
     if name == "user_passes_test" and call is not None:
         return (written(call.arg("test_func", 0)),) if call.arg("test_func", 0) is not None else ()
     if name == "staff_member_required":
@@ -1015,19 +1016,23 @@ def _decorator_requirements(name: str, call: Call | None) -> tuple[str, ...]:
     return ()
 
 
-def _strings(expr: Expr | None) -> list[str]:
-    if isinstance(expr, Const) and isinstance(expr.value, str):
-        return [expr.value]
-    if isinstance(expr, Seq):
-        return [i.value for i in expr.items if isinstance(i, Const) and isinstance(i.value, str)]
-    return []
-
-
 def _upper(methods: list[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(m.upper() for m in methods))
 
 
 __all__ = [
     "OBJECT_CHECK", "DefaultPermissions", "Django", "default_permissions", "is_permissive", "list_items",
-    "object_checks", "rest_framework_settings", "settings_module_names", "value_items",
+    "object_checks", "rest_framework_settings", "route_rest_framework", "settings_module_names", "value_items",
 ]  # fmt: skip
+
+
+def route_rest_framework(project: Project, route: Route) -> tuple[FileFacts, Mapping] | None:
+    """The `REST_FRAMEWORK` settings the Django adapter applied to a DRF route (one of its levels)."""
+    for level in route.levels:
+        if level.message != "REST_FRAMEWORK":
+            continue
+        file = next((f for f in project.files if f.path == level.path), None)
+        value = file.assignments.get("REST_FRAMEWORK") if file is not None else None
+        if isinstance(value, Mapping):
+            return file, value  # type: ignore[return-value]
+    return None

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from authlint.facts import auth_checks
-from authlint.facts.expr import Attr, Call, Const, Expr, Index, Seq, const_str
+from authlint.facts.expr import Attr, Call, Expr, Index, const_str
 from authlint.facts.file_facts import HTTP_METHODS, FileFacts, FunctionFacts, Param
 from authlint.frameworks.base import (
     Framework,
@@ -25,6 +25,7 @@ from authlint.frameworks.base import (
     RouteBuilder,
     custom_check,
     join_paths,
+    literal_strings,
     location,
     matches_any,
     middleware_check,
@@ -262,7 +263,7 @@ class _Linker:
         callee = self.project.callee_name(file, dep)
         if callee not in _DEPENDS and callee not in _SECURITY:
             return None
-        scopes = _strings(dep.arg("scopes")) if callee in _SECURITY else ()
+        scopes = literal_strings(dep.arg("scopes")) if callee in _SECURITY else ()
         reason = self._dependency_reason(file, dep.arg("dependency", 0), depth)
         if reason is None:
             return None
@@ -352,14 +353,8 @@ def _unseen_reason(symbol: Symbol) -> _Reason | None:
 
 
 def _declared_methods(call: Call) -> tuple[str, ...]:
-    methods = tuple(m.upper() for m in _strings(call.arg("methods")))
+    methods = tuple(m.upper() for m in literal_strings(call.arg("methods")))
     return methods or ("GET",)
-
-
-def _strings(expr: Expr | None) -> tuple[str, ...]:
-    if isinstance(expr, Seq):
-        return tuple(i.value for i in expr.items if isinstance(i, Const) and isinstance(i.value, str))
-    return ()
 
 
 def _is_annotated(project: Project, file: FileFacts, index: Index) -> bool:
