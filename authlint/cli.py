@@ -18,6 +18,7 @@ from typing import Any, Callable
 import click
 
 from authlint import __version__
+from authlint.cache import ResultCache, cache_directory
 from authlint.config import (
     Config,
     ConfigError,
@@ -29,13 +30,13 @@ from authlint.config import (
     project_rule_settings,
 )
 from authlint.discovery import Discovery, SourceFile
-from authlint.engine import FileSettings, ignored_codes
+from authlint.engine import ignored_codes
 from authlint.link import link
-from authlint.model import FileError, FileResult, ScanResult, Severity
+from authlint.model import FileError, ScanResult, Severity
 from authlint.registry import RegistryError, all_rules
 from authlint.reporters import CONSOLE_FORMATS, FORMATS, render, write_atomic
 from authlint.reporters.routes import ROUTE_FORMATS, render_routes
-from authlint.runner import analyze_files, default_jobs
+from authlint.runner import default_jobs
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 SEVERITIES = [s.label for s in Severity]
@@ -116,6 +117,7 @@ def main() -> None:
 @click.option("--statistics", is_flag=True, help="Show counts per rule.")
 @click.option("--config", "config_file", type=click.Path(path_type=Path), help="Use this configuration file.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes [default: CPU count].")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the cache (.authlint_cache/).")
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only: no summary, no warnings.")
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
               help="Colored console output (NO_COLOR and FORCE_COLOR are honoured in auto).")  # fmt: skip
@@ -127,7 +129,8 @@ def check(paths: tuple[Path, ...], **options: Any) -> None:
         if not path.exists():
             raise UsageError(f"path {str(path)!r} does not exist")
     config = _effective_config(paths[0], options)
-    result = scan(list(paths), config, options["jobs"] or default_jobs())
+    cache = _open_cache(config, paths[0], options["no_cache"], options["quiet"])
+    result = scan(list(paths), config, options["jobs"] or default_jobs(), cache=cache)
     _report(result, options)
     sys.exit(_exit_code(result, config.fail_on, options["exit_zero"]))
 
@@ -153,48 +156,66 @@ def _effective_config(first_path: Path, options: dict[str, Any]) -> Config:
     return config
 
 
-def scan(paths: list[Path], config: Config, jobs: int, want_routes: bool = False) -> ScanResult:
-    """Both phases: every file (in parallel), then the link phase and the project rules."""
+def scan(
+    paths: list[Path], config: Config, jobs: int, want_routes: bool = False, cache: ResultCache | None = None
+) -> ScanResult:
+    """Both phases: every file (in parallel), then the link phase and the project rules; cached when asked."""
+    cache = cache or ResultCache(None)
     discovery = Discovery(config.root, config.exclude, config.extend_exclude, config.respect_gitignore,
                           config.force_exclude)  # fmt: skip
     files = discovery.files(paths)
     settings = file_settings(config, collect_facts=True if want_routes else None)
-    results = analyze_files(files, settings, jobs)
+    others = _context_files(discovery, paths, files, config) if settings.collect_facts else []
+    facts_only = dataclasses.replace(settings, rules=())
+    keys, other_keys = cache.file_keys(files, settings), cache.file_keys(others, facts_only)
+    arguments = (str(Path.cwd()), [str(path) for path in paths], str(config.path), want_routes)
+    link_inputs = (link_settings(config), project_rule_settings(config))
+    scan_key = cache.scan_key(arguments, [*keys, *other_keys], link_inputs)
+    cached = cache.load_scan(scan_key)
+    if cached is not None:
+        return dataclasses.replace(cached, root=str(Path.cwd()), rules=enabled_rules(config))
+    results = cache.analyze(files, settings, jobs, keys)
     findings = [f for r in results for f in r.findings]
     errors = [e for r in results for e in r.errors]
     suppressed = sum(r.suppressed for r in results)
     routes = []
     if settings.collect_facts:
-        context = _project_context(discovery, paths, files, config, settings, jobs)
+        context = cache.analyze(others, facts_only, jobs, other_keys) if others else []
         facts = [r.facts for r in (*results, *context) if r.facts]
         relative = {file.display: file.relative_to_root for file in files}
         ignored = {r.path: ignored_codes(settings, relative.get(r.path, r.path)) for r in results if r.facts}
-        linked = link(facts, link_settings(config), project_rule_settings(config), ignored)
+        linked = link(facts, *link_inputs, ignored)
         wanted = {file.display for file in files}
         findings += [f for f in linked.findings if f.path in wanted]
         errors += linked.errors
         suppressed += linked.suppressed
         routes = [r for r in linked.routes if r.location.path in wanted] if context else linked.routes
     findings.sort(key=lambda f: f.sort_key)
-    return ScanResult(str(Path.cwd()), findings, errors, len(files), enabled_rules(config), suppressed, routes)
+    result = ScanResult(str(Path.cwd()), findings, errors, len(files), enabled_rules(config), suppressed, routes)
+    cache.store_scan(scan_key, result)
+    return result
 
 
-def _project_context(
-    discovery: Discovery, paths: list[Path], files: list[SourceFile], config: Config, settings: FileSettings, jobs: int
-) -> list[FileResult]:
-    """Facts of the rest of the project when only some of its files are named (pre-commit).
+def _context_files(discovery: Discovery, paths: list[Path], files: list[SourceFile], config: Config) -> list[SourceFile]:
+    """The rest of the project when only some of its files are named (pre-commit).
 
     Whether a route is protected is decided where it is mounted, often in a file the
     commit did not touch; linking only the named files would report protected routes as
-    open. The other files are read for facts only (no file rule runs on them) and nothing
-    is reported about them.
+    open. The other files are read for facts only (no file rule runs on them, and their
+    facts come from the cache when it has them) and nothing is reported about them.
     """
     if not any(path.is_file() for path in paths):
         return []
     named = {file.path.resolve() for file in files}
-    others = [file for file in discovery.files([config.root]) if file.path.resolve() not in named]
-    facts_only = dataclasses.replace(settings, rules=())
-    return analyze_files(others, facts_only, jobs)
+    return [file for file in discovery.files([config.root]) if file.path.resolve() not in named]
+
+
+def _open_cache(config: Config, first_path: Path, disabled: bool, quiet: bool) -> ResultCache:
+    """The cache of the project: beside its configuration file, else in the scanned folder."""
+    root = config.path.resolve().parent if config.path else first_path.resolve()
+    root = root if root.is_dir() else root.parent
+    warn = (lambda message: None) if quiet else (lambda message: click.echo(f"authlint: warning: {message}", err=True))
+    return ResultCache(cache_directory(config.cache_dir, root, disabled), warn)
 
 
 def _report(result: ScanResult, options: dict[str, Any]) -> None:
@@ -249,6 +270,7 @@ def _exit_code(result: ScanResult, fail_on: Severity, exit_zero: bool) -> int:
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes [default: CPU count].")
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
               help="Colored table (NO_COLOR and FORCE_COLOR are honoured in auto).")  # fmt: skip
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the cache (.authlint_cache/).")
 @_guarded
 def routes(paths: tuple[Path, ...], **options: Any) -> None:
     """List every route of PATHS with its authentication: the API inventory."""
@@ -259,7 +281,8 @@ def routes(paths: tuple[Path, ...], **options: Any) -> None:
     defaults = {key: () for key in ("select", "ignore", "extend_select")}
     defaults.update(fail_on=None, force_exclude=None, respect_gitignore=None)
     config = _effective_config(paths[0], {**defaults, **options})
-    result = scan(list(paths), config, options["jobs"] or default_jobs(), want_routes=True)
+    cache = _open_cache(config, paths[0], options["no_cache"], quiet=False)
+    result = scan(list(paths), config, options["jobs"] or default_jobs(), want_routes=True, cache=cache)
     _print_errors([e for e in result.errors if not e.is_internal], quiet=False)
     to_file = options["output"] is not None
     fmt = options["output_format"]

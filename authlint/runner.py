@@ -13,6 +13,7 @@ from typing import Sequence
 
 from authlint.discovery import SourceFile
 from authlint.engine import FileSettings, analyze_path
+from authlint.lazy import load_now
 from authlint.model import FileResult
 
 # Below this many files per worker, starting processes costs more than it saves.
@@ -32,6 +33,7 @@ def analyze_files(files: Sequence[SourceFile], settings: FileSettings, jobs: int
     jobs = min(jobs, max(1, len(files) // _MIN_FILES_PER_JOB))
     if jobs <= 1:
         return [_analyze(file, settings) for file in files]
+    load_now("libcst")  # once, before forking, rather than once in every worker
     # Several chunks per worker keep both cores busy when some files are much larger.
     chunksize = max(1, len(files) // (jobs * 8))
     with ProcessPoolExecutor(jobs, mp_context=_context(), initializer=_init_worker, initargs=(settings,)) as pool:

@@ -15,7 +15,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 import libcst
 
-Handler = Callable[[libcst.CSTNode], object]
+Handler = Callable[["libcst.CSTNode"], object]
 
 _FORMATTING_FIELDS = frozenset(
     {

@@ -274,12 +274,16 @@ class CredentialTimingComparison(FileRule):
         return code if len(code) <= 40 else code[:37] + "..."
 
 
-_CONTAINERS = (libcst.List, libcst.Tuple, libcst.Set, libcst.Dict, libcst.ListComp, libcst.SetComp, libcst.DictComp)
+# libcst node types by name: importing this module must not load libcst (authlint/lazy.py).
+_CONSTANT_NODES = frozenset({
+    "SimpleString", "ConcatenatedString", "Integer", "Float", "List", "Tuple", "Set", "Dict", "ListComp", "SetComp",
+    "DictComp",
+})  # fmt: skip
 
 
 def _is_constant(node: libcst.CSTNode) -> bool:
     """A literal, `None`/`True`/`False`, a number or a container: comparing with one leaks nothing secret."""
-    if isinstance(node, (libcst.SimpleString, libcst.ConcatenatedString, libcst.Integer, libcst.Float, *_CONTAINERS)):
+    if type(node).__name__ in _CONSTANT_NODES:
         return True
     if isinstance(node, libcst.Name):
         return node.value in ("None", "True", "False")

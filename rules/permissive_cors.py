@@ -440,7 +440,7 @@ class PermissiveCors(FileRule):
         return settings.in_non_production_code(self.ctx, self.options.non_production_patterns, node)
 
 
-_ALL = libcst.Name("__all_origins__")  # a marker: the setting allows every origin
+_ALL = object()  # a marker: the setting allows every origin
 _EVERY_ORIGIN = "every origin"
 _DEFAULT = "every origin, by default"
 

@@ -24,7 +24,8 @@ _DOCUMENT_WRITES = frozenset(
     {"insert_one", "insert_many", "insert", "update_one", "update_many", "replace_one", "find_one_and_update",
      "find_one_and_replace"}
 )  # fmt: skip
-_VALUE_NODES = (libcst.Name, libcst.Attribute, libcst.Subscript)
+# by libcst class name, so that importing the module does not load libcst (authlint/lazy.py)
+_VALUE_NODES = frozenset({"Name", "Attribute", "Subscript"})
 _SQL_EXECUTE = frozenset({"execute", "executemany"})
 _SQL_WRITE = re.compile(r"\b(?:insert\s+into|update)\b[\s\S]*\bpass(?:word|wd)?\b", re.I)
 # Base classes of ORM models (SQLAlchemy, Flask-SQLAlchemy, SQLModel, Django, MongoEngine, Peewee, Tortoise).
@@ -192,7 +193,7 @@ class PlaintextSecretStorage(FileRule):
         if not (isinstance(sql, str) and _SQL_WRITE.search(sql)):
             return
         for node in self.ctx.nodes_in(call.args[1].value):
-            if isinstance(node, _VALUE_NODES) and self._password_in(node, 0, whole=True) is not None:
+            if type(node).__name__ in _VALUE_NODES and self._password_in(node, 0, whole=True) is not None:
                 self._report(node, f"`{func.attr.value}()` writes the password `{self._code(node)}` into the "
                              f"database in plaintext: whoever reads the database can log in as every user; "
                              f"{_HASH_ADVICE}")  # fmt: skip

@@ -252,7 +252,7 @@ class VerboseErrorResponse(FileRule):
             return
         if isinstance(node, libcst.Call) and not self._builds_value(node):
             return
-        if isinstance(node, _VALUE_PARTS):
+        if type(node).__name__ in _VALUE_PARTS:
             for child in iter_children(node):
                 yield from self._leaks(child)
 
@@ -341,12 +341,12 @@ def _exception_parameter(function: libcst.FunctionDef, position: int | None) -> 
     return params[position].name.value
 
 
-_VALUE_PARTS = (
-    libcst.Dict, libcst.DictElement, libcst.StarredDictElement, libcst.List, libcst.Tuple, libcst.Set,
-    libcst.Element, libcst.StarredElement, libcst.FormattedString, libcst.FormattedStringExpression,
-    libcst.BinaryOperation, libcst.ConcatenatedString, libcst.IfExp, libcst.BooleanOperation, libcst.Await,
-    libcst.Call, libcst.Arg, libcst.Subscript, libcst.SubscriptElement, libcst.Index,
-)  # fmt: skip
+# libcst node types, by name: importing a rule must not load libcst (authlint/lazy.py).
+_VALUE_PARTS = frozenset({
+    "Dict", "DictElement", "StarredDictElement", "List", "Tuple", "Set", "Element", "StarredElement",
+    "FormattedString", "FormattedStringExpression", "BinaryOperation", "ConcatenatedString", "IfExp",
+    "BooleanOperation", "Await", "Call", "Arg", "Subscript", "SubscriptElement", "Index",
+})  # fmt: skip
 
 
 def _mentions_debug(test: libcst.CSTNode) -> bool:

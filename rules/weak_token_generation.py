@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import libcst
@@ -38,7 +37,7 @@ _MAX_DEPTH = 10
 
 STRONG, WEAK = credentials.STRONG, credentials.WEAK
 # (STRONG, None, "") or (WEAK, the node at fault, why); None when nothing random is seen.
-Verdict = tuple[str, libcst.CSTNode | None, str]
+Verdict = tuple[str, "libcst.CSTNode | None", str]
 
 
 class WeakTokenGeneration(FileRule):
@@ -115,8 +114,8 @@ class WeakTokenGeneration(FileRule):
     cwe = (330, 338)
     # A credential name and a random or clock source somewhere in the file.
     requires_words = credentials.terms_words(_KINDS)
-    requires_text = re.compile(
-        rf"\A(?=[\s\S]*?(?:{credentials.terms_pattern(_KINDS).pattern}))"
+    requires_text = credentials.DeferredPattern(
+        lambda: rf"\A(?=[\s\S]*?(?:{credentials.terms_pattern(_KINDS).pattern}))"
         r"(?=[\s\S]*?(?:random|Random|uuid|time|hash|secrets|urandom))"
     )
 

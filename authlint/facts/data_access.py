@@ -151,7 +151,8 @@ _MONGO_ONLY = frozenset({
     "delete_many", "find_one_and_update", "find_one_and_delete", "find_one_and_replace", "count_documents",
 })  # fmt: skip
 _COLUMN_TESTS = frozenset({"in_", "is_", "like", "ilike", "contains"})  # `Item.id.in_(ids)`
-_CONDITIONS = (libcst.Comparison, libcst.BooleanOperation, libcst.BinaryOperation, libcst.Dict, libcst.Call)
+# by libcst class name, so that importing the module does not load libcst (authlint/lazy.py)
+_CONDITIONS = frozenset({"Comparison", "BooleanOperation", "BinaryOperation", "Dict", "Call"})
 # Filter arguments that are not conditions on rows.
 _NOT_FILTERS = frozenset({"projection", "sort", "skip", "limit", "session", "hint", "batch_size"})
 # Calls that only convert an identifier: `ObjectId(item_id)` picks rows by `item_id`.
@@ -185,7 +186,8 @@ _PRINCIPAL_ATTRIBUTE = re.compile(
 )
 # A parameter that is the current user by its dependency or type: `user: User = Depends(get_current_user)`.
 _PRINCIPAL_PARAM = re.compile(r"current_?user|current_active|CurrentUser|get_user|require_user|authenticated_user", re.I)
-_ORDERINGS = (libcst.LessThan, libcst.LessThanEqual, libcst.GreaterThan, libcst.GreaterThanEqual)
+# by libcst class name, so that importing the module does not load libcst (authlint/lazy.py)
+_ORDERINGS = frozenset({"LessThan", "LessThanEqual", "GreaterThan", "GreaterThanEqual"})
 _OWNER_ATTRIBUTE = re.compile(r"(?:^|_)(owner|user|author|creator|created_by|account|tenant)(?:_id)?$", re.I)
 
 # Where a request carries what the client chose.
@@ -433,7 +435,7 @@ class DataAccessCollector:
             return
         sides = [node.left, *(c.comparator for c in node.comparisons)]
         self._caller_check(node, sides)
-        if any(isinstance(c.operator, _ORDERINGS) for c in node.comparisons):  # `if limit > 100:`
+        if any(type(c.operator).__name__ in _ORDERINGS for c in node.comparisons):  # `if limit > 100:`
             frame.capped.update(s.value for s in sides if isinstance(s, libcst.Name))
         principal = [s for s in sides if self._is_principal(s)]
         owned = [s for s in sides if isinstance(s, libcst.Attribute) and _OWNER_ATTRIBUTE.search(s.attr.value)]
@@ -771,7 +773,7 @@ class DataAccessCollector:
                 continue
             # `.get(int(order_id))`, `.get(request.args.get("id"))`: a call that computes a value, not a condition
             value_call = isinstance(arg.value, libcst.Call) and not _is_condition_call(arg.value)
-            if isinstance(arg.value, _CONDITIONS) and not (value_call and positional_field):
+            if type(arg.value).__name__ in _CONDITIONS and not (value_call and positional_field):
                 self._condition(query, arg.value)
             elif positional_field:
                 self._value(query, positional_field, arg.value)

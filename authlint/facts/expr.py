@@ -112,12 +112,13 @@ NameLookup = Callable[[str], "Ref | Name"]
 
 # Expressions whose text is worth generating for an inventory or a message (a path built
 # with an f-string); for the rest, code generation cost more than the rest of the facts.
-_SHOWN_AS_WRITTEN = (libcst.FormattedString, libcst.BinaryOperation, libcst.ConcatenatedString)
+# by libcst class name, so that importing the module does not load libcst (authlint/lazy.py)
+_SHOWN_AS_WRITTEN = frozenset({"FormattedString", "BinaryOperation", "ConcatenatedString"})
 
 
 def opaque_text(node: libcst.CSTNode) -> str:
     """How a snapshot shows an expression it does not model: cheap unless it is worth reading."""
-    if isinstance(node, _SHOWN_AS_WRITTEN) or dotted_name(node) is not None:
+    if type(node).__name__ in _SHOWN_AS_WRITTEN or dotted_name(node) is not None:
         return source_text(node)
     return f"<{type(node).__name__}>"
 

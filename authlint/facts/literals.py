@@ -35,14 +35,15 @@ UNKNOWN: Any = _Unknown()
 
 _MAX_DEPTH = 16
 
-_BINARY: dict[type, Callable[[Any, Any], Any]] = {
-    libcst.Add: operator.add,
-    libcst.Subtract: operator.sub,
-    libcst.Multiply: operator.mul,
-    libcst.FloorDivide: operator.floordiv,
-    libcst.Divide: operator.truediv,
-    libcst.Power: operator.pow,
-    libcst.BitOr: operator.or_,
+# Keyed by libcst class name, so that importing this module does not load libcst (authlint/lazy.py).
+_BINARY: dict[str, Callable[[Any, Any], Any]] = {
+    "Add": operator.add,
+    "Subtract": operator.sub,
+    "Multiply": operator.mul,
+    "FloorDivide": operator.floordiv,
+    "Divide": operator.truediv,
+    "Power": operator.pow,
+    "BitOr": operator.or_,
 }
 
 _NAMED_CONSTANTS = {"True": True, "False": False, "None": None}
@@ -56,7 +57,7 @@ class Evaluator:
         """The constant `expr` evaluates to, or UNKNOWN."""
         if expr is None or _depth > _MAX_DEPTH:
             return UNKNOWN
-        handler = _HANDLERS.get(type(expr))
+        handler = _HANDLERS.get(type(expr).__name__)
         if handler is None:
             return UNKNOWN
         try:
@@ -184,7 +185,7 @@ def _unary(ev: Evaluator, node: libcst.UnaryOperation, depth):
 
 
 def _binary(ev: Evaluator, node: libcst.BinaryOperation, depth):
-    apply = _BINARY.get(type(node.operator))
+    apply = _BINARY.get(type(node.operator).__name__)
     if apply is None:
         return UNKNOWN
     left, right = ev.value(node.left, depth), ev.value(node.right, depth)
@@ -235,16 +236,16 @@ def _dict(ev: Evaluator, node: libcst.Dict, depth):
     return result
 
 
-_HANDLERS: dict[type, Callable[[Evaluator, Any, int], Any]] = {
-    libcst.SimpleString: _string,
-    libcst.ConcatenatedString: _concatenated,
-    libcst.Integer: _number,
-    libcst.Float: _number,
-    libcst.Name: _name,
-    libcst.UnaryOperation: _unary,
-    libcst.BinaryOperation: _binary,
-    libcst.List: _sequence,
-    libcst.Tuple: _sequence,
-    libcst.Set: _sequence,
-    libcst.Dict: _dict,
+_HANDLERS: dict[str, Callable[[Evaluator, Any, int], Any]] = {
+    "SimpleString": _string,
+    "ConcatenatedString": _concatenated,
+    "Integer": _number,
+    "Float": _number,
+    "Name": _name,
+    "UnaryOperation": _unary,
+    "BinaryOperation": _binary,
+    "List": _sequence,
+    "Tuple": _sequence,
+    "Set": _sequence,
+    "Dict": _dict,
 }

@@ -539,7 +539,7 @@ class FunctionFacts:
             if isinstance(node, (libcst.FunctionDef, libcst.ClassDef)):
                 self._bind(node.name.value, node, None, "unknown", self.layout.end[id(node)])
                 continue
-            if isinstance(node, libcst.Lambda) or isinstance(node, _COMPREHENSIONS):
+            if isinstance(node, libcst.Lambda) or type(node).__name__ in _COMPREHENSIONS:
                 continue
             self._record(node)
             stack.extend(reversed(list(iter_children(node))))
@@ -651,7 +651,7 @@ class FunctionFacts:
         source = self._source(expr, at)
         if source is not None:
             return (source,)
-        propagate = _PROPAGATORS.get(type(expr))
+        propagate = _PROPAGATORS.get(type(expr).__name__)
         return propagate(self, expr, at, depth) if propagate else ()
 
     def _reaching(self, name: str, at: int) -> tuple[list[_Binding], bool]:
@@ -1097,28 +1097,28 @@ def _inner(attribute: str) -> Callable:
     return propagate
 
 
-_COMPREHENSIONS = (libcst.ListComp, libcst.SetComp, libcst.GeneratorExp, libcst.DictComp)
-
-_PROPAGATORS: dict[type, Callable] = {
-    libcst.Name: lambda facts, expr, at, depth: facts._name(expr, at, depth),
-    libcst.Attribute: _attribute,
-    libcst.Subscript: _subscript,
-    libcst.Call: _call,
-    libcst.FormattedString: _formatted_string,
-    libcst.BinaryOperation: _concatenation,
-    libcst.ConcatenatedString: _concatenation,
-    libcst.IfExp: _if_expression,
-    libcst.BooleanOperation: _either,
-    libcst.Await: _inner("expression"),
-    libcst.NamedExpr: _inner("value"),
-    libcst.Tuple: _elements,
-    libcst.List: _elements,
-    libcst.Set: _elements,
-    libcst.Dict: _elements,
-    libcst.ListComp: _comprehension,
-    libcst.SetComp: _comprehension,
-    libcst.GeneratorExp: _comprehension,
-    libcst.DictComp: _comprehension,
+# By libcst class name, so that importing this module does not load libcst (authlint/lazy.py).
+_COMPREHENSIONS = frozenset({"ListComp", "SetComp", "GeneratorExp", "DictComp"})
+_PROPAGATORS: dict[str, Callable] = {
+    "Name": lambda facts, expr, at, depth: facts._name(expr, at, depth),
+    "Attribute": _attribute,
+    "Subscript": _subscript,
+    "Call": _call,
+    "FormattedString": _formatted_string,
+    "BinaryOperation": _concatenation,
+    "ConcatenatedString": _concatenation,
+    "IfExp": _if_expression,
+    "BooleanOperation": _either,
+    "Await": _inner("expression"),
+    "NamedExpr": _inner("value"),
+    "Tuple": _elements,
+    "List": _elements,
+    "Set": _elements,
+    "Dict": _elements,
+    "ListComp": _comprehension,
+    "SetComp": _comprehension,
+    "GeneratorExp": _comprehension,
+    "DictComp": _comprehension,
 }
 
 

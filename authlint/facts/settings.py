@@ -56,7 +56,8 @@ _CONFIG_METHODS = frozenset({"update", "from_mapping"})
 # Folders this close to the file are part of the project, not of the machine's layout.
 _FOLDERS_CONSIDERED = 3
 # Operators that turn "in development" into "not in development".
-_NEGATIONS = (libcst.NotEqual, libcst.NotIn, libcst.IsNot)
+# by libcst class name, so that importing the module does not load libcst (authlint/lazy.py)
+_NEGATIONS = frozenset({"NotEqual", "NotIn", "IsNot"})
 
 
 @dataclass(frozen=True)
@@ -180,7 +181,7 @@ def _always_holds(ctx: FileContext, test: libcst.BaseExpression) -> bool:
 def _negates(node: libcst.CSTNode) -> bool:
     if isinstance(node, libcst.UnaryOperation):
         return isinstance(node.operator, libcst.Not)
-    return isinstance(node, libcst.ComparisonTarget) and isinstance(node.operator, _NEGATIONS)
+    return isinstance(node, libcst.ComparisonTarget) and type(node.operator).__name__ in _NEGATIONS
 
 
 def _condition_word(node: libcst.CSTNode) -> str | None:
