@@ -30,3 +30,11 @@ def sarif_validator():
     if not SARIF_SCHEMA.is_file():
         pytest.skip(f"SARIF schema not found at {SARIF_SCHEMA} (expected shared/ beside the repository)")
     return jsonschema.Draft4Validator(json.loads(SARIF_SCHEMA.read_text(encoding="utf-8")))
+
+
+@pytest.fixture(autouse=True)
+def isolated_cache(tmp_path_factory, monkeypatch) -> Path:
+    """Every test starts with an empty cache of its own, never one inside the repository."""
+    directory = tmp_path_factory.mktemp("authlint-cache")
+    monkeypatch.setenv("AUTHLINT_CACHE_DIR", str(directory))
+    return directory

@@ -1,0 +1,362 @@
+"""The cache: identical reports with it off, cold and warm; what invalidates an entry;
+what a damaged, foreign or unwritable cache does (nothing visible); where it lives; and
+that a run it answers does not load libcst.
+
+Every test gets an empty cache directory through AUTHLINT_CACHE_DIR (tests/conftest.py);
+the tests about the default location remove that variable.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+import authlint.runner
+from authlint.cache import CacheError, decode, encode
+from authlint.cli import main
+from authlint.config import Config, file_settings
+from authlint.engine import analyze_path
+from authlint.model import Severity
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURE_FILES = sorted((REPO / "fixtures").rglob("*.py")) + sorted((REPO / "examples" / "vulnerable_api").rglob("*.py"))
+
+VULNERABLE = 'import jwt\n\n\ndef issue(claims):\n    return jwt.encode(claims, None, algorithm="none")\n'
+SAFE = 'import jwt\n\n\ndef issue(claims, key):\n    return jwt.encode(claims, key, algorithm="RS256")\n'
+# A router protected where it is mounted: app/users.py is only safe because of app/main.py.
+MOUNTED_WITH_AUTH = (
+    "from fastapi import Depends, FastAPI\n"
+    "from app import users\n"
+    "from app.deps import bearer\n"
+    "app = FastAPI()\n"
+    "app.include_router(users.router, dependencies=[Depends(bearer)])\n"
+)
+PROJECT = {
+    "app/__init__.py": "",
+    "app/deps.py": "from fastapi.security import HTTPBearer\nbearer = HTTPBearer()\n",
+    "app/users.py": (
+        "from fastapi import APIRouter\n"
+        "router = APIRouter(prefix='/users')\n"
+        "@router.delete('/{user_id}/sessions')\n"
+        "def end_sessions(user_id: int):\n"
+        "    pass\n"
+    ),
+    "app/main.py": MOUNTED_WITH_AUTH,
+    "app/tokens.py": VULNERABLE,
+}  # fmt: skip
+
+
+def invoke(*args: str) -> Result:
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def write_project(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = write_project(tmp_path / "project", PROJECT)
+    monkeypatch.chdir(root)
+    return root
+
+
+@pytest.fixture
+def analysed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The display paths of the files the per-file phase really analyses (not the cache)."""
+    seen: list[str] = []
+    original = authlint.runner.analyze_files
+
+    def spy(files, settings, jobs):
+        seen.extend(file.display for file in files)
+        return original(files, settings, jobs)
+
+    monkeypatch.setattr(authlint.runner, "analyze_files", spy)
+    return seen
+
+
+def json_report(*args: str) -> dict:
+    result = invoke("check", *args, "--format", "json", "--exit-zero")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def codes_at(report: dict) -> list[tuple[str, str]]:
+    return [(f["path"], f["code"]) for f in report["findings"]]
+
+
+# The codec -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", FIXTURE_FILES, ids=lambda p: str(p.relative_to(REPO)))
+def test_every_fixture_result_round_trips_equal(path: Path) -> None:
+    settings = file_settings(Config(), collect_facts=True)
+    relative = path.relative_to(REPO).as_posix()
+    result = analyze_path(path, relative, relative, settings)
+    stored = json.loads(json.dumps(encode(result)))
+    assert decode(stored) == result
+
+
+def test_the_codec_keeps_the_types_json_lacks() -> None:
+    value = {
+        "tuple": (1, "a", None),
+        "frozenset": frozenset({"AL101", "AL102"}),
+        "set": {3},
+        "bytes": b"\x00secret",
+        "enum": Severity.HIGH,
+        "non_str_keys": {1: "one", None: "none"},
+        "dollar": {"$c": "not a tag"},
+        "nested": [(Severity.LOW, frozenset())],
+    }
+    decoded = decode(json.loads(json.dumps(encode(value))))
+    assert decoded == value
+    assert type(decoded["tuple"]) is tuple and type(decoded["frozenset"]) is frozenset and type(decoded["set"]) is set
+    assert decoded["enum"] is Severity.HIGH and type(decoded["nested"][0]) is tuple
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        {"$c": "os:system", "f": ["echo owned"]},  # not an authlint module
+        {"$c": "authlint.model:Any", "f": []},  # imported into an allowed module, not defined there
+        {"$c": "authlint.cli:UsageError", "f": []},  # authlint, but not a module results are made of
+        {"$e": "authlint.model:Span", "v": 1},  # a dataclass where an enum is expected
+        {"$c": "authlint.model:Severity", "f": [1]},  # an enum where a dataclass is expected
+        {"$c": "authlint.model:Span", "f": [1, 2]},  # too few fields
+    ],
+)
+def test_the_decoder_refuses_what_it_does_not_know(entry: dict) -> None:
+    with pytest.raises(CacheError):
+        decode(entry)
+
+
+def test_the_encoder_refuses_types_outside_the_allowlist() -> None:
+    with pytest.raises(CacheError):
+        encode(Path("x"))
+
+
+# Identical reports -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("target", ["fixtures", "examples/vulnerable_api"])
+@pytest.mark.parametrize("fmt", ["json", "sarif"])
+def test_reports_are_identical_with_the_cache_off_cold_and_warm(
+    target: str, fmt: str, monkeypatch: pytest.MonkeyPatch, analysed: list[str]
+) -> None:
+    monkeypatch.chdir(REPO)
+    off = invoke("check", target, "--format", fmt, "--exit-zero", "--no-cache")
+    cold = invoke("check", target, "--format", fmt, "--exit-zero")
+    analysed.clear()
+    warm = invoke("check", target, "--format", fmt, "--exit-zero")
+    assert off.exit_code == cold.exit_code == warm.exit_code == 0
+    assert off.output == cold.output == warm.output
+    assert analysed == []  # the warm run read everything from the cache
+
+
+def test_exit_code_and_warnings_come_back_from_the_cache(project: Path) -> None:
+    (project / "app" / "broken.py").write_text("import jwt\ndef broken(:\n", encoding="utf-8")
+    cold = invoke("check", ".", "--format", "concise")
+    warm = invoke("check", ".", "--format", "concise")
+    assert cold.exit_code == warm.exit_code == 1
+    assert cold.output == warm.output
+    assert "app/broken.py" in warm.stderr and "file skipped" in warm.stderr
+
+
+# What invalidates ------------------------------------------------------------------------
+
+
+def test_a_touched_file_alone_is_analysed_again(project: Path, analysed: list[str]) -> None:
+    assert codes_at(json_report(".")) == [("app/tokens.py", "AL101")]
+    analysed.clear()
+    (project / "app" / "tokens.py").write_text(SAFE, encoding="utf-8")
+    assert codes_at(json_report(".")) == []
+    assert analysed == ["app/tokens.py"]
+
+
+def test_a_configuration_change_invalidates(project: Path, analysed: list[str]) -> None:
+    assert [f["severity"] for f in json_report(".")["findings"]] == ["critical"]
+    analysed.clear()
+    (project / "authlint.toml").write_text('[rules.AL101]\nseverity = "low"\n', encoding="utf-8")
+    assert [f["severity"] for f in json_report(".")["findings"]] == ["low"]
+    assert "app/tokens.py" in analysed
+
+
+def test_per_file_ignores_invalidate_only_the_files_they_match(project: Path, analysed: list[str]) -> None:
+    json_report(".")
+    analysed.clear()
+    (project / "authlint.toml").write_text('per-file-ignores = {"app/tokens.py" = ["AL101"]}\n', encoding="utf-8")
+    assert codes_at(json_report(".")) == []
+    assert analysed == ["app/tokens.py"]
+
+
+def test_another_build_of_authlint_does_not_read_the_entries(
+    project: Path, analysed: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    json_report(".")
+    analysed.clear()
+    monkeypatch.setattr("authlint.cache.__version__", "99.0")
+    assert codes_at(json_report(".")) == [("app/tokens.py", "AL101")]
+    assert sorted(analysed) == sorted(PROJECT)
+
+
+# A damaged cache ------------------------------------------------------------------------------
+
+
+def _entries(cache: Path) -> list[Path]:
+    return sorted(cache.glob("*/*/*.json"))
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda text: text[: len(text) // 2],  # truncated
+        lambda text: "\x00\xff not json",  # garbage
+        lambda text: json.dumps({**json.loads(text), "key": "another file"}),  # another file's entry
+        lambda text: json.dumps({**json.loads(text), "format": 0}),  # an older format
+        lambda text: json.dumps({**json.loads(text), "value": {"$c": "os:system", "f": ["touch owned"]}}),
+        lambda text: "[1, 2]",  # valid JSON, not an entry
+    ],
+    ids=["truncated", "garbage", "foreign-key", "old-format", "forbidden-type", "not-an-entry"],
+)
+def test_damaged_entries_are_ignored_and_rebuilt(project: Path, isolated_cache: Path, analysed: list[str], damage) -> None:
+    expected = json_report(".")
+    for entry in _entries(isolated_cache):
+        entry.write_bytes(damage(entry.read_text(encoding="utf-8")).encode("utf-8", "surrogateescape"))
+    analysed.clear()
+    assert json_report(".") == expected
+    assert sorted(analysed) == sorted(PROJECT)
+    assert not (project / "owned").exists()
+    analysed.clear()
+    assert json_report(".") == expected
+    assert analysed == []  # rebuilt entries are read again
+
+
+# Where it lives ------------------------------------------------------------------------------
+
+
+def test_the_default_cache_is_in_the_project_root_and_kept_out_of_git(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AUTHLINT_CACHE_DIR")
+    (project / "pyproject.toml").write_text("[tool.authlint]\n", encoding="utf-8")
+    monkeypatch.chdir(project / "app")
+    json_report(".")
+    cache = project / ".authlint_cache"
+    assert (cache / ".gitignore").read_text(encoding="utf-8").splitlines()[-1] == "*"
+    assert (cache / "CACHEDIR.TAG").read_text(encoding="utf-8").startswith("Signature: 8a477f597d28d172789f06886806bc55")
+    assert _entries(cache)
+    assert not (project / "app" / ".authlint_cache").exists()
+
+
+def test_without_a_configuration_file_the_cache_is_in_the_scanned_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AUTHLINT_CACHE_DIR")
+    write_project(tmp_path / "project", PROJECT)
+    monkeypatch.chdir(tmp_path)
+    json_report("project")
+    assert _entries(tmp_path / "project" / ".authlint_cache")
+    assert not (tmp_path / ".authlint_cache").exists()
+
+
+def test_cache_dir_in_the_configuration_is_relative_to_it(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AUTHLINT_CACHE_DIR")
+    (project / "authlint.toml").write_text('cache-dir = "build/lint-cache"\n', encoding="utf-8")
+    monkeypatch.chdir(project / "app")
+    json_report(".")
+    assert _entries(project / "build" / "lint-cache")
+    assert not (project / ".authlint_cache").exists()
+
+
+@pytest.mark.parametrize("value", ["3", '""', "[]"])
+def test_a_bad_cache_dir_is_a_configuration_error(project: Path, value: str) -> None:
+    (project / "authlint.toml").write_text(f"cache-dir = {value}\n", encoding="utf-8")
+    result = invoke("check", ".")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"authlint: error: authlint.toml: 'cache-dir' must be a folder path as a string, like \".authlint_cache\"; "
+        f"got {json.loads(value)!r}\n"
+    )
+
+
+def test_a_misspelt_cache_dir_key_gets_a_did_you_mean(project: Path) -> None:
+    (project / "authlint.toml").write_text('cache_dir = "x"\n', encoding="utf-8")
+    result = invoke("check", ".")
+    assert result.exit_code == 2
+    assert result.stderr == "authlint: error: authlint.toml: unknown key 'cache_dir'; did you mean 'cache-dir'?\n"
+
+
+def test_no_cache_neither_reads_nor_writes(project: Path, isolated_cache: Path, analysed: list[str]) -> None:
+    invoke("check", ".", "--no-cache")
+    assert list(isolated_cache.iterdir()) == []
+    json_report(".")
+    analysed.clear()
+    invoke("check", ".", "--no-cache")
+    assert sorted(analysed) == sorted(PROJECT)
+
+
+def test_an_unwritable_cache_is_one_warning_and_no_failure(project: Path, tmp_path: Path, monkeypatch) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be", encoding="utf-8")
+    monkeypatch.setenv("AUTHLINT_CACHE_DIR", str(blocker / "cache"))
+    expected = invoke("check", ".", "--format", "json", "--no-cache")
+    result = invoke("check", ".", "--format", "json")
+    assert (result.exit_code, result.stdout) == (expected.exit_code, expected.stdout)
+    warnings = [line for line in result.stderr.splitlines() if "cache" in line]
+    assert len(warnings) == 1 and warnings[0].startswith(f"authlint: warning: cannot write the cache in {blocker}")
+    assert invoke("check", ".", "--format", "json", "-q").stderr == ""
+
+
+# pre-commit: named files, the rest of the project from the cache --------------------------------
+
+
+def test_named_files_link_against_cached_facts_of_the_others(project: Path, analysed: list[str]) -> None:
+    assert codes_at(json_report("app/users.py")) == []
+    analysed.clear()
+    assert codes_at(json_report("app/users.py")) == []
+    assert analysed == []
+
+    (project / "app" / "main.py").write_text(MOUNTED_WITH_AUTH.replace(", dependencies=[Depends(bearer)]", ""))
+    analysed.clear()
+    assert codes_at(json_report("app/users.py")) == [("app/users.py", "AL301")]
+    assert analysed == ["app/main.py"]  # for its facts; every other file's facts came from the cache
+
+    (project / "app" / "main.py").write_text(MOUNTED_WITH_AUTH)
+    analysed.clear()
+    assert codes_at(json_report("app/users.py")) == []
+    assert analysed == ["app/main.py"]  # one entry per file: its previous content is not kept
+
+
+# libcst stays unloaded ---------------------------------------------------------------------------
+
+DRIVER = """
+import sys
+from authlint.cli import main
+from authlint.lazy import is_loaded
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+print("libcst loaded:", is_loaded("libcst"), "libcst._nodes" in sys.modules)
+"""
+
+
+def test_a_warm_run_does_not_load_libcst(tmp_path: Path) -> None:
+    args = ["check", "examples/vulnerable_api", "--format", "json", "-o", str(tmp_path / "report.json"), "--jobs", "1"]
+    env = {"AUTHLINT_CACHE_DIR": str(tmp_path / "cache"), "PATH": "/usr/bin:/bin"}
+
+    def run() -> str:
+        done = subprocess.run([sys.executable, "-c", DRIVER, *args], cwd=REPO, env=env, capture_output=True, text=True)
+        assert done.stderr == ""
+        return done.stdout.strip()
+
+    assert run() == "libcst loaded: True True"  # cold: the files were parsed
+    assert run() == "libcst loaded: False False"
