@@ -11,12 +11,14 @@ import datetime
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 BENCH = Path(__file__).resolve().parent
 # authlint and libcst come from the environment that runs this script (pip install . first).
@@ -68,7 +70,7 @@ original = engine._on_large_stack
 engine._on_large_stack = lambda fn, text, path, *rest: parsed.append(path) or original(fn, text, path, *rest)
 try:
     main(["check", sys.argv[1], "--exit-zero", "-q", "--format", "json", "-o", sys.argv[2], "--jobs", "1",
-          "--no-respect-gitignore", "--exclude", "__pycache__"], standalone_mode=False)
+          "--no-respect-gitignore", "--exclude", "__pycache__", "--no-cache"], standalone_mode=False)
 finally:
     print(len(parsed))
 """
@@ -83,6 +85,8 @@ class Tool:
     runs: list[tuple[float, float, int, str]] = field(default_factory=list)  # (wall s, cpu s, peak KiB, stdout)
     scanned: str = "?"  # files the tool says it scanned on its last run
     error: str = ""
+    env: dict[str, str] = field(default_factory=dict)  # added to the environment of every run
+    before_each: Callable[[], None] | None = None  # untimed set-up before every timed run
 
 
 def sh(argv: list[str]) -> subprocess.CompletedProcess:
@@ -131,9 +135,7 @@ def tools_for(corpus: Path, label: str, jobs: int, venv: Path, unavailable: dict
     # The corpus sits under bench/.gitignore, so git-aware tools are told not to skip it; semgrep also
     # drops django/test/ through its built-in default .semgrepignore unless told to ignore those files.
     tools = [
-        Tool("authlint (cold)", [str(AUTHLINT_VENV / "bin" / "authlint"), "check", str(corpus), "--exit-zero", "-q",
-                                 "--format", "json", "-o", str(report["authlint"]), "--jobs", str(jobs),
-                                 "--no-respect-gitignore", "--exclude", "__pycache__"], report=report["authlint"]),
+        *authlint_tools(corpus, label, jobs, report["authlint"]),
         Tool("bandit", [str(bin_ / "bandit"), "-r", str(corpus), "-q", "-f", "json",
                         "-o", str(report["bandit"])], ok_codes=None, report=report["bandit"]),
         Tool("semgrep CE", [str(bin_ / "semgrep"), "--config", str(BENCH / "semgrep-rules.yml"), str(corpus), "--json",
@@ -152,12 +154,52 @@ def tools_for(corpus: Path, label: str, jobs: int, venv: Path, unavailable: dict
     return tools
 
 
-def time_once(argv: list[str], ok_codes: tuple[int, ...] | None) -> tuple[float, float, int, str]:
+def authlint_tools(corpus: Path, label: str, jobs: int, report: Path) -> list[Tool]:
+    """authlint cold (empty cache), warm (nothing changed) and with one file touched, each with its own cache."""
+    def argv(target: Path, out: Path) -> list[str]:
+        return [str(AUTHLINT_VENV / "bin" / "authlint"), "check", str(target), "--exit-zero", "-q", "--format", "json",
+                "-o", str(out), "--jobs", str(jobs), "--no-respect-gitignore", "--exclude", "__pycache__"]
+
+    caches = {kind: OUT / f"cache-{kind}-{label}" for kind in ("cold", "warm", "touched")}
+    for cache in caches.values():
+        shutil.rmtree(cache, ignore_errors=True)
+    # The touched run edits a copy: the pinned corpus is never modified.
+    copy = OUT / f"corpus-{label}"
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(corpus, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    touched = min(p for p in copy.rglob("*.py") if "import" in p.read_text(encoding="utf-8", errors="replace"))
+    edits = iter(range(1, 1_000_000))
+    warm_report, touched_report = report.with_name(report.stem + "-warm.json"), report.with_name(report.stem + "-touched.json")
+
+    def prime(cache: Path, target: Path, out: Path) -> Callable[[], None]:
+        def run() -> None:
+            if not cache.exists():  # the first, cold run fills the cache, untimed
+                subprocess.run(argv(target, out), env={**os.environ, "AUTHLINT_CACHE_DIR": str(cache)},
+                               capture_output=True, check=True)
+        return run
+
+    def touch() -> None:
+        prime(caches["touched"], copy, touched_report)()
+        with touched.open("a", encoding="utf-8") as handle:
+            handle.write(f"\n# bench edit {next(edits)}\n")
+
+    return [
+        Tool("authlint (cold)", argv(corpus, report), report=report, env={"AUTHLINT_CACHE_DIR": str(caches["cold"])},
+             before_each=lambda: shutil.rmtree(caches["cold"], ignore_errors=True)),
+        Tool("authlint (warm)", argv(corpus, warm_report), report=warm_report,
+             env={"AUTHLINT_CACHE_DIR": str(caches["warm"])}, before_each=prime(caches["warm"], corpus, warm_report)),
+        Tool("authlint (one file touched)", argv(copy, touched_report), report=touched_report,
+             env={"AUTHLINT_CACHE_DIR": str(caches["touched"])}, before_each=touch),
+    ]
+
+
+def time_once(argv: list[str], ok_codes: tuple[int, ...] | None, env: dict[str, str] | None = None
+              ) -> tuple[float, float, int, str]:
     """Run argv under GNU time; return (wall s, user+sys CPU s, peak RSS KiB, stdout)."""
     report = OUT / "time.txt"
     start = time.perf_counter()
     done = subprocess.run(["/usr/bin/time", "-f", TIME_FORMAT, "-o", str(report)] + argv,
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, env={**os.environ, **(env or {})})
     wall = time.perf_counter() - start
     if ok_codes is not None and done.returncode not in ok_codes:
         raise RuntimeError(f"exit {done.returncode}: {done.stderr.strip()[-400:]}")
@@ -195,8 +237,10 @@ def measure(tools: list[Tool], repeat: int) -> None:
             continue
         try:
             for _ in range(repeat):
-                tool.runs.append(time_once(tool.argv, tool.ok_codes))
-        except RuntimeError as exc:
+                if tool.before_each is not None:
+                    tool.before_each()
+                tool.runs.append(time_once(tool.argv, tool.ok_codes, tool.env))
+        except (RuntimeError, subprocess.CalledProcessError) as exc:
             tool.error = f"failed: {exc}"
         if tool.runs:
             tool.scanned = files_scanned(tool)
@@ -217,8 +261,6 @@ def table(tools: list[Tool], files: int) -> list[str]:
         peak = max(r[2] for r in tool.runs) / 1024
         ratio = f"{wall / base:.2f}" if base else "n/a"
         rows.append(f"| {tool.name} | {files} | {tool.scanned} | {wall:.2f} | {cpu:.2f} | {peak:.0f} | {files / wall:.0f} | {ratio} |")
-        if tool.name.startswith("authlint"):
-            rows.append(f"| authlint (warm) | {files} | | warm: not implemented (no cache yet) | | | | |")
     return rows
 
 
@@ -244,7 +286,9 @@ def write_results(path: Path, sections: list[tuple[str, int, list[Tool], str]], 
               "- authlint runs with `--jobs 2`; the libcst floor uses a 2-process pool. Bandit, Ruff and Semgrep use their defaults.",
               "- Ruff runs only its `S` (flake8-bandit) rules; Semgrep runs the 11 local patterns in `bench/semgrep-rules.yml`",
               "  (not the registry rules), so neither does the same work as authlint or Bandit: this compares throughput only.",
-              "- authlint has no cache yet, so every run is cold.",
+              "- authlint (cold) starts from an empty cache every run (writing it is part of the cost); (warm) runs again",
+              "  with nothing changed; (one file touched) appends a comment line to one file of a copy of the corpus before",
+              "  each run. Each has its own cache folder in `bench/.tools/out/`, filled by one untimed run first.",
               "- The corpus lives under `bench/.gitignore`, so authlint runs with `--no-respect-gitignore --exclude __pycache__`",
               "  (its defaults would also skip dirs named build/dist/env...) and semgrep with `--no-git-ignore",
               "  --x-ignore-semgrepignore-files` (its built-in default ignore list drops `django/test/`). \"files scanned\" is each",
