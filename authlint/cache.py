@@ -70,6 +70,9 @@ _MODULES = (
 # or a future "took too long") may not happen next time, so such results are not kept.
 _LASTING_ERRORS = frozenset({"decode", "parse", "internal"})
 
+# What each folder of a build holds.
+_KINDS = {"files": FileResult, "scans": ScanResult}
+
 _GITIGNORE = "# Created by authlint: the cache is never committed.\n*\n"
 _CACHEDIR_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
@@ -102,45 +105,46 @@ def encode(value: Any) -> Any:
         return {"$fs" if kind is frozenset else "$s": [encode(item) for item in value]}
     if kind is bytes:
         return {"$b": base64.b64encode(value).decode("ascii")}
-    tag = _tag(kind)
     if isinstance(value, enum.Enum):
-        return {"$e": tag, "v": encode(value.value)}
-    return {"$c": tag, "f": [encode(getattr(value, f.name)) for f in _fields(kind)]}
+        return {_tag(kind): encode(value.value)}
+    return {_tag(kind): [encode(getattr(value, f.name)) for f in _fields(kind)]}
 
 
-def decode(data: Any) -> Any:
-    """The inverse of `encode`; raises CacheError for anything it does not know."""
-    kind = type(data)
-    if data is None or kind in (str, int, float, bool):
+def loads(text: str | bytes) -> Any:
+    """The inverse of `encode` (after `json.dumps`); raises CacheError for anything it does not know.
+
+    Tagged objects are rebuilt by the JSON parser's object
+    hook, innermost first, so no Python code walks the lists, strings and numbers in between."""
+    return json.loads(text, object_hook=_untag)
+
+
+def _untag(data: dict) -> Any:
+    if len(data) != 1:
         return data
-    if kind is list:
-        return [decode(item) for item in data]
-    if kind is not dict:
-        raise CacheError(f"unexpected {kind.__name__}")
-    if "$c" in data:
-        cls = _allowed(data["$c"], dataclass=True)
-        fields = _fields(cls)
-        values = data["f"]
-        if len(values) != len(fields):
-            raise CacheError(f"{data['$c']}: {len(values)} fields, expected {len(fields)}")
-        return _build(cls, fields, [decode(v) for v in values])
-    if "$t" in data:
-        return tuple(decode(item) for item in data["$t"])
-    if "$m" in data:
-        return {decode(key): decode(item) for key, item in data["$m"]}
-    if "$fs" in data:
-        return frozenset(decode(item) for item in data["$fs"])
-    if "$s" in data:
-        return {decode(item) for item in data["$s"]}
-    if "$b" in data:
-        return base64.b64decode(data["$b"], validate=True)
-    if "$e" in data:
-        return _allowed(data["$e"], dataclass=False)(decode(data["v"]))
-    return {key: decode(item) for key, item in data.items()}
+    tag, value = next(iter(data.items()))
+    if not tag.startswith("$"):
+        return data
+    if tag == "$t":
+        return tuple(value)
+    if tag == "$m":
+        return {key: item for key, item in value}
+    if tag == "$fs":
+        return frozenset(value)
+    if tag == "$s":
+        return set(value)
+    if tag == "$b":
+        return base64.b64decode(value, validate=True)
+    cls, fields = _allowed(tag)
+    if fields is None:
+        return cls(value)
+    if type(value) is not list or len(value) != len(fields):
+        raise CacheError(f"{tag}: expected {len(fields)} fields")
+    return _build(cls, fields, value)
 
 
 _fields_by_class: dict[type, tuple[dataclasses.Field, ...]] = {}
-_classes_by_tag: dict[str, type] = {}
+_allowed_by_tag: dict[str, tuple[type, tuple[dataclasses.Field, ...] | None]] = {}
+_MODULE_BY_SHORT_NAME = {module.rsplit(".", 1)[-1]: module for module in _MODULES}
 
 
 def _fields(cls: type) -> tuple[dataclasses.Field, ...]:
@@ -151,24 +155,30 @@ def _fields(cls: type) -> tuple[dataclasses.Field, ...]:
 
 
 def _tag(cls: type) -> str:
+    """`$expr:Call`: "$", the module's last name, the class; short, for entries are mostly tags."""
     if cls.__module__ not in _MODULES or not (dataclasses.is_dataclass(cls) or issubclass(cls, enum.Enum)):
         raise CacheError(f"{cls.__module__}.{cls.__qualname__} is not allowed in the cache")
-    return f"{cls.__module__}:{cls.__qualname__}"
+    return f"${cls.__module__.rsplit('.', 1)[-1]}:{cls.__qualname__}"
 
 
-def _allowed(tag: Any, dataclass: bool) -> type:
-    cls = _classes_by_tag.get(tag)
-    if cls is None:
-        module_name, _, name = str(tag).partition(":")
-        if module_name not in _MODULES:
-            raise CacheError(f"{tag!r} is not an authlint type")
-        cls = getattr(importlib.import_module(module_name), name, None)
-        if not isinstance(cls, type) or cls.__module__ != module_name:
-            raise CacheError(f"{tag!r} is not an authlint type")
-        _classes_by_tag[tag] = cls
-    if dataclass != dataclasses.is_dataclass(cls) or not (dataclass or issubclass(cls, enum.Enum)):
-        raise CacheError(f"{tag!r} is not a {'dataclass' if dataclass else 'enum'}")
-    return cls
+def _allowed(tag: str) -> tuple[type, tuple[dataclasses.Field, ...] | None]:
+    """The class a tag names, and its fields (None for an enum); only those `_tag` can produce."""
+    known = _allowed_by_tag.get(tag)
+    if known is not None:
+        return known
+    short, _, name = tag[1:].partition(":")
+    module_name = _MODULE_BY_SHORT_NAME.get(short)
+    cls = getattr(importlib.import_module(module_name), name, None) if module_name else None
+    if not isinstance(cls, type) or cls.__module__ != module_name:
+        raise CacheError(f"{tag!r} is not an authlint type")
+    if dataclasses.is_dataclass(cls):
+        known = (cls, _fields(cls))
+    elif issubclass(cls, enum.Enum):
+        known = (cls, None)
+    else:
+        raise CacheError(f"{tag!r} is neither a dataclass nor an enum")
+    _allowed_by_tag[tag] = known
+    return known
 
 
 def _build(cls: type, fields: tuple[dataclasses.Field, ...], values: list[Any]) -> Any:
@@ -318,10 +328,11 @@ class ResultCache:
         if key is None or not self.enabled:
             return None
         try:
-            data = json.loads(self._entry(kind, key).read_bytes())
-            if data.get("format") != FORMAT or data.get("key") != key.full:
+            data = loads(self._entry(kind, key).read_bytes())
+            if type(data) is not dict or data.get("format") != FORMAT or data.get("key") != key.full:
                 return None
-            return decode(data["value"])
+            value = data["value"]
+            return value if type(value) is _KINDS[kind] else None
         except Exception:  # missing, unreadable, truncated, foreign: a miss, rebuilt below
             return None
 

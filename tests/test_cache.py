@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 import authlint.runner
-from authlint.cache import CacheError, decode, encode
+from authlint.cache import CacheError, encode, loads
 from authlint.cli import main
 from authlint.config import Config, file_settings
 from authlint.engine import analyze_path
@@ -102,8 +102,7 @@ def test_every_fixture_result_round_trips_equal(path: Path) -> None:
     settings = file_settings(Config(), collect_facts=True)
     relative = path.relative_to(REPO).as_posix()
     result = analyze_path(path, relative, relative, settings)
-    stored = json.loads(json.dumps(encode(result)))
-    assert decode(stored) == result
+    assert loads(json.dumps(encode(result))) == result
 
 
 def test_the_codec_keeps_the_types_json_lacks() -> None:
@@ -114,10 +113,10 @@ def test_the_codec_keeps_the_types_json_lacks() -> None:
         "bytes": b"\x00secret",
         "enum": Severity.HIGH,
         "non_str_keys": {1: "one", None: "none"},
-        "dollar": {"$c": "not a tag"},
+        "dollar": {"$model:Span": "not a tag"},
         "nested": [(Severity.LOW, frozenset())],
     }
-    decoded = decode(json.loads(json.dumps(encode(value))))
+    decoded = loads(json.dumps(encode(value)))
     assert decoded == value
     assert type(decoded["tuple"]) is tuple and type(decoded["frozenset"]) is frozenset and type(decoded["set"]) is set
     assert decoded["enum"] is Severity.HIGH and type(decoded["nested"][0]) is tuple
@@ -126,17 +125,18 @@ def test_the_codec_keeps_the_types_json_lacks() -> None:
 @pytest.mark.parametrize(
     "entry",
     [
-        {"$c": "os:system", "f": ["echo owned"]},  # not an authlint module
-        {"$c": "authlint.model:Any", "f": []},  # imported into an allowed module, not defined there
-        {"$c": "authlint.cli:UsageError", "f": []},  # authlint, but not a module results are made of
-        {"$e": "authlint.model:Span", "v": 1},  # a dataclass where an enum is expected
-        {"$c": "authlint.model:Severity", "f": [1]},  # an enum where a dataclass is expected
-        {"$c": "authlint.model:Span", "f": [1, 2]},  # too few fields
+        {"$os:system": ["echo owned"]},  # not an authlint module
+        {"$model:Any": []},  # imported into an allowed module, not defined there
+        {"$cli:UsageError": []},  # authlint, but not a module results are made of
+        {"$model:ScanResult.__init__": []},  # not a class
+        {"$model:Span": [1, 2]},  # too few fields
+        {"$model:Span": "1, 2, 3, 4"},  # fields not in a list
+        {"$unknown": 1},
     ],
 )
 def test_the_decoder_refuses_what_it_does_not_know(entry: dict) -> None:
     with pytest.raises(CacheError):
-        decode(entry)
+        loads(json.dumps(entry))
 
 
 def test_the_encoder_refuses_types_outside_the_allowlist() -> None:
@@ -222,10 +222,11 @@ def _entries(cache: Path) -> list[Path]:
         lambda text: "\x00\xff not json",  # garbage
         lambda text: json.dumps({**json.loads(text), "key": "another file"}),  # another file's entry
         lambda text: json.dumps({**json.loads(text), "format": 0}),  # an older format
-        lambda text: json.dumps({**json.loads(text), "value": {"$c": "os:system", "f": ["touch owned"]}}),
+        lambda text: json.dumps({**json.loads(text), "value": {"$os:system": ["touch owned"]}}),
         lambda text: "[1, 2]",  # valid JSON, not an entry
+        lambda text: json.dumps({**json.loads(text), "value": {"$model:Span": [1, 1, 1, 2]}}),  # the wrong type
     ],
-    ids=["truncated", "garbage", "foreign-key", "old-format", "forbidden-type", "not-an-entry"],
+    ids=["truncated", "garbage", "foreign-key", "old-format", "forbidden-type", "not-an-entry", "wrong-type"],
 )
 def test_damaged_entries_are_ignored_and_rebuilt(project: Path, isolated_cache: Path, analysed: list[str], damage) -> None:
     expected = json_report(".")
