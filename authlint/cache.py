@@ -47,7 +47,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
-from authlint import __version__
+from authlint import __version__, runner
 from authlint.discovery import SourceFile
 from authlint.engine import FileSettings, ignored_codes
 from authlint.model import FileResult, ScanResult
@@ -113,8 +113,9 @@ def encode(value: Any) -> Any:
 def loads(text: str | bytes) -> Any:
     """The inverse of `encode` (after `json.dumps`); raises CacheError for anything it does not know.
 
-    Tagged objects are rebuilt by the JSON parser's object
-    hook, innermost first, so no Python code walks the lists, strings and numbers in between."""
+    Tagged objects are rebuilt by the JSON parser's object hook, innermost first, so no
+    Python code walks the lists, strings and numbers in between.
+    """
     return json.loads(text, object_hook=_untag)
 
 
@@ -254,8 +255,6 @@ class ResultCache:
         self._warn = warn
         self._writable = directory is not None
         self._build = build_id() if directory is not None else ""
-        self._keys: dict[tuple[str, str], FileKey | None] = {}
-        self.hits = self.misses = 0
 
     @property
     def enabled(self) -> bool:
@@ -270,31 +269,24 @@ class ResultCache:
         settings_id = _settings_fingerprint(settings)
         return [self._file_key(file, settings, settings_id) for file in files]
 
-    def _file_key(self, file: SourceFile, settings: FileSettings, settings_id: str) -> FileKey | None:
-        memo = (file.display, settings_id)
-        if memo not in self._keys:
-            try:
-                content = hashlib.blake2b(file.path.read_bytes(), digest_size=20).hexdigest()
-            except OSError:
-                self._keys[memo] = None
-            else:
-                ignored = sorted(ignored_codes(settings, file.relative_to_root))
-                slot = digest("file", settings_id, file.display, file.relative_to_root, ignored)
-                self._keys[memo] = FileKey(slot, digest(slot, content))
-        return self._keys[memo]
+    @staticmethod
+    def _file_key(file: SourceFile, settings: FileSettings, settings_id: str) -> FileKey | None:
+        try:
+            content = hashlib.blake2b(file.path.read_bytes(), digest_size=20).hexdigest()
+        except OSError:
+            return None
+        ignored = sorted(ignored_codes(settings, file.relative_to_root))
+        slot = digest("file", settings_id, file.display, file.relative_to_root, ignored)
+        return FileKey(slot, digest(slot, content))
 
     def analyze(
         self, files: Sequence[SourceFile], settings: FileSettings, jobs: int, keys: Sequence[FileKey | None] | None = None
     ) -> list[FileResult]:
         """Every file's result: from the cache where the key matches, else analysed (in the pool) and kept."""
-        from authlint.runner import analyze_files
-
         keys = self.file_keys(files, settings) if keys is None else keys
         results: list[FileResult | None] = [self._load("files", key) for key in keys]
         missing = [index for index, result in enumerate(results) if result is None]
-        self.hits += len(files) - len(missing)
-        self.misses += len(missing)
-        fresh = analyze_files([files[index] for index in missing], settings, jobs) if missing else []
+        fresh = runner.analyze_files([files[index] for index in missing], settings, jobs) if missing else []
         for index, result in zip(missing, fresh):
             results[index] = result
             if keys[index] is not None and is_lasting(result):
