@@ -196,8 +196,9 @@ def _build(cls: type, fields: tuple[dataclasses.Field, ...], values: list[Any]) 
 
 
 def fingerprint(value: Any) -> Any:
-    """A JSON-ready, stable description of settings: classes by name, dataclasses by their fields."""
-    if isinstance(value, type):
+    """A JSON-ready description of settings that is the same in every process: classes and
+    functions by name (a repr with an address would make every key new), dataclasses by their fields."""
+    if isinstance(value, type) or (callable(value) and hasattr(value, "__qualname__")):
         return f"{value.__module__}.{value.__qualname__}"
     if isinstance(value, enum.Enum):
         return [type(value).__name__, value.value]

@@ -14,8 +14,10 @@ nothing would be deferred. This module object loads only on a missing attribute
 (`__getattr__`), so `__spec__`, `__path__` and `__name__`, which the import system
 reads, leave it unloaded.
 
-The rule for authlint's own code: no module-level `libcst.X` (build such tuples in a
-function); annotations are fine (`from __future__ import annotations`).
+The rule for authlint's own code: nothing that runs at import reads `libcst.X` (compare
+class names instead, `type(node).__name__ in _NAMES`, or build the value in a function);
+annotations are fine (`from __future__ import annotations`). tests/test_cache.py checks
+both the rule and its effect: a run the cache answers leaves libcst unloaded.
 """
 
 from __future__ import annotations
