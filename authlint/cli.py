@@ -119,7 +119,7 @@ def main() -> None:
               help="Record today's findings in this baseline file and exit.")  # fmt: skip
 @click.option("--fail-on", type=click.Choice(SEVERITIES), help="Lowest severity that fails the run [default: low].")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
-@click.option("--statistics", is_flag=True, help="Show counts per rule.")
+@click.option("--statistics", is_flag=True, help="Show counts per rule and stale baseline entries.")
 @click.option("--config", "config_file", type=click.Path(path_type=Path), help="Use this configuration file.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes [default: CPU count].")
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only: no summary, no warnings.")

@@ -168,7 +168,8 @@ def _apply_key(config: Config, key: str, value: Any) -> None:
         config.rules = _rules_table(where, value)
     elif key == "baseline":
         if not isinstance(value, str) or not value.strip():
-            raise ConfigError(f'{where} must be the path of a baseline file, like ".authlint-baseline.json"; got {value!r}')
+            example = ".authlint-baseline.json"
+            raise ConfigError(f'{where} must be the path of a baseline file, like "{example}"; got {value!r}')
         config.baseline = Path(_display(config.root / value))
 
 

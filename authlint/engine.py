@@ -207,7 +207,7 @@ def _findings(module: libcst.Module, text: str, path: str, pending: list[Pending
 
 
 def _statement_source(lines: list[str], statement: libcst.CSTNode | None, statement_span: Span, span: Span) -> str:
-    """The flagged statement's lines; of a compound one (`def`, `if`...) its lines up to the flagged node, not its body."""
+    """The flagged statement's lines; of a compound one (`def`, `if`...) those up to the flagged node, not its body."""
     simple = statement is None or isinstance(statement, libcst.SimpleStatementLine)
     last_line = statement_span.end_line if simple else span.end_line
     return "\n".join(lines[statement_span.line - 1 : last_line])

@@ -59,8 +59,9 @@ def link(
             table = file.suppressions if file is not None else None
             silenced = table is not None and table.is_suppressed(rule.code, (line,))
             span = Span(line, column, line, column + len(source_line.strip()))
+            suppressed_by = SUPPRESSED_BY_COMMENT if silenced else ""
             finding = Finding(rule.code, rule.name, message, severity, path, span, line, source_line, related,
-                              statement_digest(source_line), route, SUPPRESSED_BY_COMMENT if silenced else "")  # fmt: skip
+                              statement_digest(source_line), route, suppressed_by)  # fmt: skip
             (result.suppressed_findings if silenced else result.findings).append(finding)
     result.findings = sorted(set(result.findings), key=lambda f: f.sort_key)
     result.suppressed_findings = sorted(set(result.suppressed_findings), key=lambda f: f.sort_key)
