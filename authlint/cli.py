@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 import click
 
-from authlint import __version__
+from authlint import __version__, baseline
 from authlint.config import (
     Config,
     ConfigError,
@@ -57,7 +57,7 @@ def _guarded(command: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except (ConfigError, UsageError, RegistryError) as exc:
+        except (ConfigError, UsageError, RegistryError, baseline.BaselineError) as exc:
             _fail(str(exc))
         except KeyboardInterrupt:
             click.echo("authlint: interrupted", err=True)
@@ -111,9 +111,15 @@ def main() -> None:
               help="Write the report to this file (atomically) instead of stdout.")  # fmt: skip
 @click.option("--sarif-output", type=click.Path(path_type=Path), help="Also write a SARIF report to this file.")
 @click.option("--sarif-category", metavar="NAME", help="SARIF runs[0].automationDetails.id.")
+@click.option("--sarif-include-suppressed", is_flag=True,
+              help="Keep suppressed and baselined findings in SARIF, marked with `suppressions`.")  # fmt: skip
+@click.option("--baseline", "baseline_file", type=click.Path(path_type=Path),
+              help="Hide the findings this baseline file records; report only new ones.")  # fmt: skip
+@click.option("--write-baseline", type=click.Path(path_type=Path),
+              help="Record today's findings in this baseline file and exit.")  # fmt: skip
 @click.option("--fail-on", type=click.Choice(SEVERITIES), help="Lowest severity that fails the run [default: low].")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
-@click.option("--statistics", is_flag=True, help="Show counts per rule.")
+@click.option("--statistics", is_flag=True, help="Show counts per rule and stale baseline entries.")
 @click.option("--config", "config_file", type=click.Path(path_type=Path), help="Use this configuration file.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes [default: CPU count].")
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only: no summary, no warnings.")
@@ -128,6 +134,11 @@ def check(paths: tuple[Path, ...], **options: Any) -> None:
             raise UsageError(f"path {str(path)!r} does not exist")
     config = _effective_config(paths[0], options)
     result = scan(list(paths), config, options["jobs"] or default_jobs())
+    if options["write_baseline"] is not None:
+        sys.exit(_write_baseline(options["write_baseline"], result, config))
+    baseline_file = options["baseline_file"] or config.baseline
+    if baseline_file is not None:
+        result = baseline.apply(result, baseline.load(baseline_file), config.root)
     _report(result, options)
     sys.exit(_exit_code(result, config.fail_on, options["exit_zero"]))
 
@@ -162,7 +173,7 @@ def scan(paths: list[Path], config: Config, jobs: int, want_routes: bool = False
     results = analyze_files(files, settings, jobs)
     findings = [f for r in results for f in r.findings]
     errors = [e for r in results for e in r.errors]
-    suppressed = sum(r.suppressed for r in results)
+    suppressed = [f for r in results for f in r.suppressed_findings]
     routes = []
     if settings.collect_facts:
         context = _project_context(discovery, paths, files, config, settings, jobs)
@@ -173,10 +184,11 @@ def scan(paths: list[Path], config: Config, jobs: int, want_routes: bool = False
         wanted = {file.display for file in files}
         findings += [f for f in linked.findings if f.path in wanted]
         errors += linked.errors
-        suppressed += linked.suppressed
+        suppressed += [f for f in linked.suppressed_findings if f.path in wanted]
         routes = [r for r in linked.routes if r.location.path in wanted] if context else linked.routes
     findings.sort(key=lambda f: f.sort_key)
-    return ScanResult(str(Path.cwd()), findings, errors, len(files), enabled_rules(config), suppressed, routes)
+    return ScanResult(str(Path.cwd()), findings, errors, len(files), enabled_rules(config), len(suppressed), routes,
+                      tuple(file.display for file in files), suppressed)  # fmt: skip
 
 
 def _project_context(
@@ -197,20 +209,34 @@ def _project_context(
     return analyze_files(others, facts_only, jobs)
 
 
+def _write_baseline(path: Path, result: ScanResult, config: Config) -> int:
+    """Record `result`'s findings at `path`; the exit code (2 when a rule failed, its findings unrecorded)."""
+    _print_errors(result.errors, quiet=False)
+    counts, pruned = baseline.rewrite(result, baseline.read_previous(path), config.root)
+    baseline.write(path, counts)
+    entries = sum(counts.values())
+    click.echo(f"authlint: recorded {entries} finding{'s' * (entries != 1)} in {path} "
+               f"({pruned} stale entr{'ies' if pruned != 1 else 'y'} pruned)")  # fmt: skip
+    return EXIT_ERROR if result.internal_errors else EXIT_CLEAN
+
+
 def _report(result: ScanResult, options: dict[str, Any]) -> None:
     fmt = options["output_format"]
     _print_errors(result.errors, quiet=options["quiet"])
     to_file = options["output"] is not None
     color = not to_file and fmt in CONSOLE_FORMATS and _use_color(options["color"], sys.stdout)
     width = None if to_file else shutil.get_terminal_size((100, 24)).columns
+    include_suppressed = options["sarif_include_suppressed"]
     text = render(fmt, result, color=color, statistics=options["statistics"], width=width,
-                  category=options["sarif_category"], quiet=options["quiet"])  # fmt: skip
+                  category=options["sarif_category"], quiet=options["quiet"],
+                  include_suppressed=include_suppressed)  # fmt: skip
     if to_file:
         _write_report(options["output"], text)
     else:
         click.echo(text, nl=False, color=color)
     if options["sarif_output"] is not None:
-        _write_report(options["sarif_output"], render("sarif", result, category=options["sarif_category"]))
+        sarif = render("sarif", result, category=options["sarif_category"], include_suppressed=include_suppressed)
+        _write_report(options["sarif_output"], sarif)
 
 
 def _write_report(path: Path, text: str) -> None:

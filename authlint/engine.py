@@ -16,12 +16,13 @@ from typing import Any
 
 import libcst
 
+from authlint.baseline import statement_digest
 from authlint.context import FileContext, PendingFinding
 from authlint.facts.auth_checks import AuthCheckCollector
 from authlint.facts.data_access import DataAccessCollector
 from authlint.facts.file_facts import FactsCollector, import_facts
 from authlint.frameworks import wants_facts
-from authlint.model import FileError, FileResult, Finding, Severity
+from authlint.model import SUPPRESSED_BY_COMMENT, FileError, FileResult, Finding, Severity, Span
 from authlint.parse import Parsed, SourceError, decode, parse
 from authlint.positions import resolve_spans
 from authlint.rule import FileRule
@@ -177,32 +178,39 @@ def _run_rules(
         visitors.append(DataAccessCollector(ctx, collector.by_node, parsed.tree))
     visitors += [_RuleGuard(s.rule(ctx, s.options, s.severity), path, result.errors) for s in active]
     walk(module, Dispatch(visitors))
-    result.findings, result.suppressed = _findings(module, text, path, ctx.pending)
+    findings = _findings(module, text, path, ctx.pending)
+    result.findings = [f for f in findings if not f.suppressed_by]
+    result.suppressed_findings = [f for f in findings if f.suppressed_by]
+    result.suppressed = len(result.suppressed_findings)
     return result
 
 
-def _findings(
-    module: libcst.Module, text: str, path: str, pending: list[PendingFinding]
-) -> tuple[list[Finding], int]:
-    """The reportable findings, and how many suppression comments silenced."""
+def _findings(module: libcst.Module, text: str, path: str, pending: list[PendingFinding]) -> list[Finding]:
+    """Every finding, those that suppression comments silence marked so."""
     if not pending:
-        return [], 0
+        return []
     nodes = [p.node for p in pending] + [p.statement for p in pending if p.statement is not None]
     spans = resolve_spans(module, nodes)
     lines = text.splitlines()
     suppressions = suppression_table(text)
-    findings, suppressed = [], 0
+    findings = []
     for p in pending:
         span = spans[id(p.node)]
-        statement_line = spans[id(p.statement)].line if p.statement is not None else span.line
-        if suppressions.is_suppressed(p.rule.code, (span.line, statement_line)):
-            suppressed += 1
-            continue
+        statement_span = spans[id(p.statement)] if p.statement is not None else span
+        silenced = suppressions.is_suppressed(p.rule.code, (span.line, statement_span.line))
         source_line = lines[span.line - 1] if span.line <= len(lines) else ""
-        findings.append(
-            Finding(p.rule.code, p.rule.name, p.message, p.severity, path, span, statement_line, source_line)
-        )
-    return sorted(set(findings), key=lambda f: f.sort_key), suppressed
+        digest = statement_digest(_statement_source(lines, p.statement, statement_span, span))
+        findings.append(Finding(p.rule.code, p.rule.name, p.message, p.severity, path, span, statement_span.line,
+                                source_line, statement_digest=digest,
+                                suppressed_by=SUPPRESSED_BY_COMMENT if silenced else ""))  # fmt: skip
+    return sorted(set(findings), key=lambda f: f.sort_key)
+
+
+def _statement_source(lines: list[str], statement: libcst.CSTNode | None, statement_span: Span, span: Span) -> str:
+    """The flagged statement's lines; of a compound one (`def`, `if`...) those up to the flagged node, not its body."""
+    simple = statement is None or isinstance(statement, libcst.SimpleStatementLine)
+    last_line = statement_span.end_line if simple else span.end_line
+    return "\n".join(lines[statement_span.line - 1 : last_line])
 
 
 def _failed(path: str, kind: str, message: str) -> FileResult:

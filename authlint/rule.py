@@ -133,18 +133,21 @@ class ProjectRule(Rule):
         self.routes = routes
         self.options = options
         self.effective_severity = severity
-        self.reported: list[tuple[str, int, int, str, str, Severity, tuple[Location, ...]]] = []
+        # (path, line, column, source line, message, severity, related, route label or "")
+        self.reported: list[tuple[str, int, int, str, str, Severity, tuple[Location, ...], str]] = []
 
     def check(self) -> None:
         raise NotImplementedError
 
     def report_at(
         self, path: str, line: int, column: int, source_line: str, message: str,
-        severity: Severity | None = None, related: tuple[Location, ...] = (),
+        severity: Severity | None = None, related: tuple[Location, ...] = (), route: str = "",
     ) -> None:  # fmt: skip
-        self.reported.append((path, line, column, source_line, message, severity or self.effective_severity, related))
+        severity = severity or self.effective_severity
+        self.reported.append((path, line, column, source_line, message, severity, related, route))
 
     def report_route(self, route: Route, message: str, severity: Severity | None = None) -> None:
         """A finding at the route's handler `def` (or class), related to the levels auth could come from."""
         where = route.location
-        self.report_at(where.path, where.line, route.column, route.source_line, message, severity, route.levels)
+        self.report_at(where.path, where.line, route.column, route.source_line, message, severity, route.levels,
+                       route.label)  # fmt: skip

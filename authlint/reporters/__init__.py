@@ -28,8 +28,10 @@ def render(
     width: int | None = None,
     category: str | None = None,
     quiet: bool = False,
+    include_suppressed: bool = False,
 ) -> str:
-    """The report of `result` in `format`; `color`, `statistics` and `quiet` only affect console formats."""
+    """The report of `result` in `format`; `color`, `statistics` and `quiet` only affect console formats,
+    `category` and `include_suppressed` only SARIF."""
     # Imported here so that importing the package (for `FORMATS`) stays cheap and the
     # format modules can import the helpers below without a cycle.
     if format in CONSOLE_FORMATS:
@@ -43,7 +45,7 @@ def render(
     if format == "sarif":
         from authlint.reporters.sarif import render_sarif
 
-        return render_sarif(result, category=category)
+        return render_sarif(result, category=category, include_suppressed=include_suppressed)
     if format == "github":
         from authlint.reporters.github import render_github
 
