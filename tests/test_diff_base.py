@@ -78,9 +78,12 @@ def test_changed_lines_touch_overlapping_ranges_and_every_line_of_a_new_file() -
 # --- the command on real repositories ----------------------------------------------------
 
 
+GIT_IDENTITY = ("-c", "user.name=authlint tests", "-c", "user.email=tests@authlint.invalid",
+                "-c", "commit.gpgsign=false")  # fmt: skip
+
+
 def git(cwd: Path, *args: str) -> None:
-    identity = ["-c", "user.name=authlint tests", "-c", "user.email=tests@authlint.invalid", "-c", "commit.gpgsign=false"]
-    subprocess.run(["git", *identity, *args], cwd=cwd, check=True, capture_output=True)
+    subprocess.run(["git", *GIT_IDENTITY, *args], cwd=cwd, check=True, capture_output=True)
 
 
 def write(path: Path, text: str) -> None:
@@ -250,4 +253,5 @@ def test_outside_a_git_repository_is_one_line_and_exit_2(tmp_path: Path, monkeyp
 def test_without_git_is_one_line_and_exit_2(repo: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     result = CliRunner().invoke(main, ["check", ".", "--diff-base", "main"])
-    assert (result.exit_code, result.stderr) == (2, "authlint: error: --diff-base needs git, and no `git` command was found\n")
+    message = "authlint: error: --diff-base needs git, and no `git` command was found\n"
+    assert (result.exit_code, result.stderr) == (2, message)

@@ -21,6 +21,7 @@ import pytest
 import yaml
 
 from conftest import REPO
+from test_diff_base import git
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
 DEMO = REPO / "examples" / "vulnerable_api"
@@ -28,7 +29,7 @@ GITLAB_SEVERITIES = {"info", "minor", "major", "critical", "blocker"}
 
 
 def recipe(name: str) -> str:
-    match = re.search(rf"<!-- recipe: {re.escape(name)} -->\n```\w*\n(.*?)\n```", README, re.S)
+    match = re.search(rf"<!-- recipe: {re.escape(name)} -->\n```\w*\n(.*?)\n```", README, re.DOTALL)
     assert match, f"README.md has no recipe {name!r}"
     return match.group(1) + "\n"
 
@@ -153,11 +154,6 @@ def test_pre_commit_accepts_the_hook_definition() -> None:
     (hook,) = clientlib.load_manifest(str(REPO / ".pre-commit-hooks.yaml"))
     assert (hook["id"], hook["language"], hook["pass_filenames"], hook["require_serial"]) == (
         "authlint", "python", True, True)  # fmt: skip
-
-
-def git(cwd: Path, *args: str) -> str:
-    identity = ["-c", "user.name=authlint tests", "-c", "user.email=tests@authlint.invalid", "-c", "commit.gpgsign=false"]
-    return subprocess.run(["git", *identity, *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
 
 
 def test_pre_commit_runs_the_hook_on_the_files_it_names(tmp_path: Path) -> None:

@@ -39,7 +39,8 @@ SEVERITIES = {
 
 def render_gitlab(result: ScanResult) -> str:
     findings = sorted(result.findings, key=lambda finding: finding.sort_key)
-    issues = [code_quality_issue(f, fingerprint, result.root) for f, fingerprint in zip(findings, line_hashes(findings))]
+    pairs = zip(findings, line_hashes(findings))
+    issues = [code_quality_issue(finding, fingerprint, result.root) for finding, fingerprint in pairs]
     return json.dumps(issues, indent=2, ensure_ascii=False) + "\n"
 
 
