@@ -30,6 +30,7 @@ from authlint.config import (
 )
 from authlint.discovery import Discovery, SourceFile
 from authlint.engine import FileSettings, ignored_codes
+from authlint.gitdiff import GitDiffError, changed_lines, keep_changed
 from authlint.link import link
 from authlint.model import FileError, FileResult, ScanResult, Severity
 from authlint.registry import RegistryError, all_rules
@@ -57,7 +58,7 @@ def _guarded(command: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except (ConfigError, UsageError, RegistryError, baseline.BaselineError) as exc:
+        except (ConfigError, UsageError, RegistryError, baseline.BaselineError, GitDiffError) as exc:
             _fail(str(exc))
         except KeyboardInterrupt:
             click.echo("authlint: interrupted", err=True)
@@ -119,6 +120,7 @@ def main() -> None:
               help="Record today's findings in this baseline file and exit.")  # fmt: skip
 @click.option("--fail-on", type=click.Choice(SEVERITIES), help="Lowest severity that fails the run [default: low].")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option("--diff-base", metavar="REF", help="Report only findings on lines changed since the merge base with REF.")
 @click.option("--statistics", is_flag=True, help="Show counts per rule and stale baseline entries.")
 @click.option("--config", "config_file", type=click.Path(path_type=Path), help="Use this configuration file.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes [default: CPU count].")
@@ -133,12 +135,15 @@ def check(paths: tuple[Path, ...], **options: Any) -> None:
         if not path.exists():
             raise UsageError(f"path {str(path)!r} does not exist")
     config = _effective_config(paths[0], options)
+    changes = changed_lines(paths[0], options["diff_base"]) if options["diff_base"] else None
     result = scan(list(paths), config, options["jobs"] or default_jobs())
     if options["write_baseline"] is not None:
         sys.exit(_write_baseline(options["write_baseline"], result, config))
     baseline_file = options["baseline_file"] or config.baseline
     if baseline_file is not None:
         result = baseline.apply(result, baseline.load(baseline_file), config.root)
+    if changes is not None:
+        result = dataclasses.replace(result, findings=keep_changed(result.findings, changes))
     _report(result, options)
     sys.exit(_exit_code(result, config.fail_on, options["exit_zero"]))
 

@@ -1,4 +1,4 @@
-"""Output formats: console (full, concise), JSON, SARIF and GitHub Actions annotations.
+"""Output formats: console (full, concise), JSON, SARIF, GitHub Actions annotations and GitLab Code Quality.
 
 Every reporter is a pure function from a `ScanResult` to text; writing it anywhere is the
 caller's business (`write_atomic` for files). Helpers that more than one format needs
@@ -14,7 +14,7 @@ from pathlib import Path, PurePath
 from authlint.model import ScanResult
 from authlint.rule import Rule
 
-FORMATS = ("full", "concise", "json", "sarif", "github")
+FORMATS = ("full", "concise", "json", "sarif", "github", "gitlab")
 CONSOLE_FORMATS = ("full", "concise")
 DOCS_URL = "https://github.com/authlint/authlint/blob/main/docs/rules.md"
 
@@ -50,6 +50,10 @@ def render(
         from authlint.reporters.github import render_github
 
         return render_github(result)
+    if format == "gitlab":
+        from authlint.reporters.gitlab import render_gitlab
+
+        return render_gitlab(result)
     raise ValueError(f"unknown format {format!r}; expected one of {', '.join(FORMATS)}")
 
 
