@@ -120,6 +120,8 @@ class FileResult:
     suppressed: int = 0  # findings silenced by suppression comments
     # What the link phase needs of this file (authlint.facts.file_facts.FileFacts), plain data.
     facts: Any = None
+    # What `--fix` made of the file (authlint.fix.FixedText), plain data; None when unchanged.
+    fixed: Any = None
 
 
 @dataclass
@@ -137,6 +139,7 @@ class ScanResult:
     rules: tuple = ()
     suppressed: int = 0
     routes: list = field(default_factory=list)  # the Route table, when the link phase ran
+    fixed: list = field(default_factory=list)  # authlint.fix.FixedFile of each file `--fix` would change
 
     @property
     def internal_errors(self) -> list[FileError]:
