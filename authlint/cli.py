@@ -323,7 +323,8 @@ def rules(output_format: str) -> None:
 
     table = Table(title="authlint rules")
     for column in ("Code", "Name", "Severity", "OWASP", "CWE", "Fix", "Summary"):
-        table.add_column(column, overflow="fold")
+        # Codes and names stay whole (people copy them); the summary takes the squeeze.
+        table.add_column(column, overflow="fold", no_wrap=column in ("Code", "Name", "Fix"))
     for rule in all_rules():
         table.add_row(rule.code, rule.name, rule.severity.label, ", ".join(rule.owasp),
                       ", ".join(rule.cwe_labels()), _fix_label(rule), rule.summary())  # fmt: skip

@@ -67,10 +67,6 @@ class FixedText:
         return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
 
 
-class FixError(Exception):
-    """Fixing a file went wrong; the file is left as it was."""
-
-
 # Building fixes (for rules) -----------------------------------------------------------
 
 
@@ -92,12 +88,15 @@ def module_usable(ctx: FileContext, name: str) -> bool:
 
 def with_keywords(
     call: libcst.Call, add: Sequence[tuple[str, libcst.BaseExpression]] = (), remove: Iterable[str] = ()
-) -> libcst.Call:
+) -> libcst.Call | None:
     """`call` with keyword arguments appended after its last argument and others removed,
-    laid out like the call's own arguments (one line, or one per line with a trailing comma)."""
+    laid out like the call's own arguments (one line, or one per line with a trailing comma).
+    None when an argument to remove carries a comment, which would be lost or misplaced."""
     args = list(call.args)
     for keyword in remove:
         args = _without(args, keyword)
+        if args is None:
+            return None
     for keyword, value in add:
         args = _appended(call, args, libcst.Arg(value, keyword=libcst.Name(keyword), equal=_EQUAL))
     return call.with_changes(args=tuple(args))
@@ -107,9 +106,11 @@ _EQUAL = libcst.AssignEqual(libcst.SimpleWhitespace(""), libcst.SimpleWhitespace
 _NO_SPACE = libcst.SimpleWhitespace("")
 
 
-def _without(args: list[libcst.Arg], keyword: str) -> list[libcst.Arg]:
+def _without(args: list[libcst.Arg], keyword: str) -> list[libcst.Arg] | None:
     index = next(i for i, arg in enumerate(args) if arg.keyword is not None and arg.keyword.value == keyword)
     removed = args.pop(index)
+    if _comments(removed):
+        return None
     if index == len(args) and args:  # the last one: its neighbour inherits the trailing comma and layout
         args[-1] = args[-1].with_changes(comma=removed.comma, whitespace_after_arg=removed.whitespace_after_arg)
     return args

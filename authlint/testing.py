@@ -72,9 +72,9 @@ def fix_input(fixed: Path) -> Path:
     return fixed.with_name(fixed.name.removesuffix(FIX_OUTPUT_SUFFIX) + ".py")
 
 
-def fix_file(path: Path, code: str) -> FileResult:
-    """`--fix` with only the rule `code` selected, on one file; nothing is written."""
-    settings = dataclasses.replace(file_settings(Config(select=[code])), fix=True)
+def fix_file(path: Path, *codes: str) -> FileResult:
+    """`--fix` with only the rules `codes` selected, on one file; nothing is written."""
+    settings = dataclasses.replace(file_settings(Config(select=list(codes))), fix=True)
     return analyze_path(path, str(path), path.name, settings)
 
 
