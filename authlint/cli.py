@@ -30,6 +30,7 @@ from authlint.config import (
 )
 from authlint.discovery import Discovery, SourceFile
 from authlint.engine import FileSettings, ignored_codes
+from authlint.fix import FixedFile, summary, write_fixed
 from authlint.gitdiff import GitDiffError, changed_lines, keep_changed
 from authlint.link import link
 from authlint.model import FileError, FileResult, ScanResult, Severity
@@ -123,6 +124,8 @@ def main() -> None:
 @click.option("--diff-base", metavar="REF", help="Report only findings on lines changed since the merge base with REF.")
 @click.option("--statistics", is_flag=True, help="Show counts per rule and stale baseline entries.")
 @click.option("--config", "config_file", type=click.Path(path_type=Path), help="Use this configuration file.")
+@click.option("--fix", is_flag=True, help="Fix what can be fixed safely (in place), then report what remains.")
+@click.option("--diff", is_flag=True, help="Print the changes --fix would make as a unified diff; write nothing.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes [default: CPU count].")
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only: no summary, no warnings.")
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
@@ -136,16 +139,40 @@ def check(paths: tuple[Path, ...], **options: Any) -> None:
             raise UsageError(f"path {str(path)!r} does not exist")
     config = _effective_config(paths[0], options)
     changes = changed_lines(paths[0], options["diff_base"]) if options["diff_base"] else None
-    result = scan(list(paths), config, options["jobs"] or default_jobs())
+    fixing = options["fix"] or options["diff"]
+    result = scan(list(paths), config, options["jobs"] or default_jobs(), fix=fixing)
     if options["write_baseline"] is not None:
         sys.exit(_write_baseline(options["write_baseline"], result, config))
+    if options["diff"]:
+        sys.exit(_print_diff(result, options["quiet"]))
+    failed_writes = _write_fixes(result, options["quiet"]) if fixing else []
     baseline_file = options["baseline_file"] or config.baseline
     if baseline_file is not None:
         result = baseline.apply(result, baseline.load(baseline_file), config.root)
     if changes is not None:
         result = dataclasses.replace(result, findings=keep_changed(result.findings, changes))
     _report(result, options)
-    sys.exit(_exit_code(result, config.fail_on, options["exit_zero"]))
+    sys.exit(EXIT_ERROR if failed_writes else _exit_code(result, config.fail_on, options["exit_zero"]))
+
+
+def _print_diff(result: ScanResult, quiet: bool) -> int:
+    """Like Ruff's `--diff`: exit 1 when there is something to fix."""
+    _print_errors(result.errors, quiet=quiet)
+    click.echo("".join(file.fixed.diff(file.display) for file in result.fixed), nl=False)
+    if not quiet and result.fixed:
+        click.echo(summary(result.fixed, "Would fix"), err=True)
+    if result.internal_errors:
+        return EXIT_ERROR
+    return EXIT_FINDINGS if result.fixed else EXIT_CLEAN
+
+
+def _write_fixes(result: ScanResult, quiet: bool) -> list[str]:
+    written, failures = write_fixed(result.fixed, write_atomic)
+    for failure in failures:
+        click.echo(f"authlint: error: {failure}", err=True)
+    if written and not quiet:
+        click.echo(summary(written, "Fixed"), err=True)
+    return failures
 
 
 def _effective_config(first_path: Path, options: dict[str, Any]) -> Config:
@@ -169,13 +196,16 @@ def _effective_config(first_path: Path, options: dict[str, Any]) -> Config:
     return config
 
 
-def scan(paths: list[Path], config: Config, jobs: int, want_routes: bool = False) -> ScanResult:
-    """Both phases: every file (in parallel), then the link phase and the project rules."""
+def scan(paths: list[Path], config: Config, jobs: int, want_routes: bool = False, fix: bool = False) -> ScanResult:
+    """Both phases: every file (in parallel), then the link phase and the project rules.
+
+    With `fix`, findings are those left after fixing, and `fixed` says what fixing changed."""
     discovery = Discovery(config.root, config.exclude, config.extend_exclude, config.respect_gitignore,
                           config.force_exclude)  # fmt: skip
     files = discovery.files(paths)
-    settings = file_settings(config, collect_facts=True if want_routes else None)
+    settings = dataclasses.replace(file_settings(config, collect_facts=True if want_routes else None), fix=fix)
     results = analyze_files(files, settings, jobs)
+    fixed = [FixedFile(file.path, file.display, r.fixed) for file, r in zip(files, results) if r.fixed]
     findings = [f for r in results for f in r.findings]
     errors = [e for r in results for e in r.errors]
     suppressed = [f for r in results for f in r.suppressed_findings]
@@ -193,7 +223,7 @@ def scan(paths: list[Path], config: Config, jobs: int, want_routes: bool = False
         routes = [r for r in linked.routes if r.location.path in wanted] if context else linked.routes
     findings.sort(key=lambda f: f.sort_key)
     return ScanResult(str(Path.cwd()), findings, errors, len(files), enabled_rules(config), len(suppressed), routes,
-                      tuple(file.display for file in files), suppressed)  # fmt: skip
+                      tuple(file.display for file in files), suppressed, fixed=fixed)  # fmt: skip
 
 
 def _project_context(
@@ -210,7 +240,7 @@ def _project_context(
         return []
     named = {file.path.resolve() for file in files}
     others = [file for file in discovery.files([config.root]) if file.path.resolve() not in named]
-    facts_only = dataclasses.replace(settings, rules=())
+    facts_only = dataclasses.replace(settings, rules=(), fix=False)
     return analyze_files(others, facts_only, jobs)
 
 
@@ -257,7 +287,8 @@ def _print_errors(errors: list[FileError], quiet: bool) -> None:
             click.echo(f"authlint: internal error: {error.path}: {error.message}", err=True)
             click.echo(error.detail.rstrip(), err=True)
         elif not quiet:
-            click.echo(f"authlint: warning: {error.path}: {error.message}; file skipped", err=True)
+            consequence = "" if error.kind == "fix" else "; file skipped"
+            click.echo(f"authlint: warning: {error.path}: {error.message}{consequence}", err=True)
 
 
 def _exit_code(result: ScanResult, fail_on: Severity, exit_zero: bool) -> int:
@@ -311,7 +342,7 @@ def routes(paths: tuple[Path, ...], **options: Any) -> None:
               show_default=True)  # fmt: skip
 @_guarded
 def rules(output_format: str) -> None:
-    """List every rule: code, name, severity, OWASP and CWE."""
+    """List every rule: code, name, severity, OWASP, CWE and whether --fix can fix it."""
     if output_format == "json":
         click.echo(json.dumps([_rule_record(rule) for rule in all_rules()], indent=2))
         return
@@ -322,22 +353,27 @@ def rules(output_format: str) -> None:
     from rich.table import Table
 
     table = Table(title="authlint rules")
-    for column in ("Code", "Name", "Severity", "OWASP", "CWE", "Summary"):
-        table.add_column(column, overflow="fold")
+    for column in ("Code", "Name", "Severity", "OWASP", "CWE", "Fix", "Summary"):
+        # Codes and names stay whole (people copy them); the summary takes the squeeze.
+        table.add_column(column, overflow="fold", no_wrap=column in ("Code", "Name", "Fix"))
     for rule in all_rules():
         table.add_row(rule.code, rule.name, rule.severity.label, ", ".join(rule.owasp),
-                      ", ".join(rule.cwe_labels()), rule.summary())  # fmt: skip
+                      ", ".join(rule.cwe_labels()), _fix_label(rule), rule.summary())  # fmt: skip
     Console(highlight=False).print(table)
 
 
 def rules_markdown() -> str:
     """The rules table of the README (a test keeps the two identical)."""
-    lines = ["| Code | Name | Severity | OWASP | CWE | What it finds |", "|---|---|---|---|---|---|"]
+    lines = ["| Code | Name | Severity | OWASP | CWE | Fix | What it finds |", "|---|---|---|---|---|---|---|"]
     for rule in all_rules():
         cwe = ", ".join(rule.cwe_labels())
         lines.append(f"| {rule.code} | `{rule.name}` | {rule.severity.label} | {', '.join(rule.owasp)} | {cwe} "
-                     f"| {rule.summary()} |")  # fmt: skip
+                     f"| {_fix_label(rule)} | {rule.summary()} |")  # fmt: skip
     return "\n".join(lines) + "\n"
+
+
+def _fix_label(rule: Any) -> str:
+    return "yes" if rule.fixable else ""
 
 
 def _rule_record(rule: Any) -> dict[str, Any]:
@@ -349,6 +385,7 @@ def _rule_record(rule: Any) -> dict[str, Any]:
         "owasp": list(rule.owasp),
         "cwe": rule.cwe_labels(),
         "summary": rule.summary(),
+        "fixable": rule.fixable,
         "options": {key: _default(field) for key, field in rule.option_fields().items()},
     }
 

@@ -21,6 +21,7 @@ from authlint.context import FileContext, PendingFinding
 from authlint.facts.auth_checks import AuthCheckCollector
 from authlint.facts.data_access import DataAccessCollector
 from authlint.facts.file_facts import FactsCollector, import_facts
+from authlint.fix import FixSource, fix_round, fix_until_stable
 from authlint.frameworks import wants_facts
 from authlint.model import SUPPRESSED_BY_COMMENT, FileError, FileResult, Finding, Severity, Span
 from authlint.parse import Parsed, SourceError, decode, parse
@@ -55,6 +56,8 @@ class FileSettings:
     # Project rules that need the full facts of files no adapter cares about (a models
     # module that imports only SQLAlchemy); their `requires`/`requires_text` gate those files.
     fact_rules: tuple[type, ...] = ()
+    # Apply the fixes of reported findings (`--fix`/`--diff`); FileResult.fixed has the new text.
+    fix: bool = False
 
 
 def imported_modules(text: str) -> frozenset[str]:
@@ -90,6 +93,11 @@ def analyze_path(path: Path, display_path: str, config_relative_path: str, setti
     except SourceError as exc:
         return _failed(display_path, exc.kind, exc.message)
     ignored = ignored_codes(settings, config_relative_path)
+    if settings.fix:
+        def analyze(text: str, fixing: bool) -> FileResult:
+            return analyze_text(text, display_path, settings, ignored, config_relative_path, fixing)
+
+        return fix_until_stable(source.text, source.encoding, analyze)
     return analyze_text(source.text, display_path, settings, ignored, config_relative_path)
 
 
@@ -99,8 +107,12 @@ def analyze_text(
     settings: FileSettings,
     ignored: frozenset[str] = frozenset(),
     module_path: str | None = None,
+    fixing: bool = False,
 ) -> FileResult:
-    """Analyse one file's text; `module_path` (relative to the project root) names its module."""
+    """Analyse one file's text; `module_path` (relative to the project root) names its module.
+
+    With `fixing`, the fixes of the findings are applied to the parsed text and the result
+    carries the new text (`FileResult.fixed`); its findings are still those of `text`."""
     modules = imported_modules(text)
     lowered = text.lower()
     active = [s for s in settings.rules if s.rule.code not in ignored and s.rule.applies_to(modules, text, lowered)]
@@ -113,7 +125,7 @@ def analyze_text(
             result.facts = import_facts(module_path or display_path, text)
             result.facts.path = display_path
         return result
-    return _on_large_stack(_parse_and_run, text, display_path, active, modules, facts_path)
+    return _on_large_stack(_parse_and_run, text, display_path, active, modules, facts_path, fixing)
 
 
 def _wants_facts(settings: FileSettings, modules: frozenset[str], text: str, lowered: str) -> bool:
@@ -151,11 +163,11 @@ def _on_large_stack(function, *args):
 
 
 def _parse_and_run(
-    text: str, path: str, active: list[RuleSetting], modules: frozenset[str], facts_path: str | None
+    text: str, path: str, active: list[RuleSetting], modules: frozenset[str], facts_path: str | None, fixing: bool
 ) -> FileResult:
     try:
         parsed = parse(text)
-        return _run_rules(parsed, text, path, active, modules, facts_path)
+        return _run_rules(parsed, text, path, active, modules, facts_path, fixing)
     except SourceError as exc:
         return _failed(path, exc.kind, exc.message)
     except RecursionError:
@@ -163,7 +175,13 @@ def _parse_and_run(
 
 
 def _run_rules(
-    parsed: Parsed, text: str, path: str, active: list[RuleSetting], modules: frozenset[str], facts_path: str | None
+    parsed: Parsed,
+    text: str,
+    path: str,
+    active: list[RuleSetting],
+    modules: frozenset[str],
+    facts_path: str | None,
+    fixing: bool = False,
 ) -> FileResult:
     module = parsed.module
     ctx = FileContext(path, module, modules)
@@ -178,32 +196,47 @@ def _run_rules(
         visitors.append(DataAccessCollector(ctx, collector.by_node, parsed.tree))
     visitors += [_RuleGuard(s.rule(ctx, s.options, s.severity), path, result.errors) for s in active]
     walk(module, Dispatch(visitors))
-    findings = _findings(module, text, path, ctx.pending)
+    findings, fixes = _findings(module, text, path, ctx.pending)
     result.findings = [f for f in findings if not f.suppressed_by]
     result.suppressed_findings = [f for f in findings if f.suppressed_by]
     result.suppressed = len(result.suppressed_findings)
+    if fixing and fixes:
+        _fix(result, module, text, fixes)
     return result
 
 
-def _findings(module: libcst.Module, text: str, path: str, pending: list[PendingFinding]) -> list[Finding]:
-    """Every finding, those that suppression comments silence marked so."""
+def _fix(result: FileResult, module: libcst.Module, text: str, fixes: list[FixSource]) -> None:
+    try:
+        result.fixed = fix_round(module, text, fixes)
+    except RecursionError:
+        result.errors.append(FileError(result.path, "fix", "not fixed: too deeply nested to rewrite"))
+    except Exception as exc:  # a fix bug leaves the file as it was, and says so
+        result.errors.append(FileError(result.path, "fix", f"not fixed: {type(exc).__name__}: {exc}"))
+
+
+def _findings(
+    module: libcst.Module, text: str, path: str, pending: list[PendingFinding]
+) -> tuple[list[Finding], list[FixSource]]:
+    """Every finding (those that suppression comments silence marked so), and the fixes of the reported ones."""
     if not pending:
-        return []
+        return [], []
     nodes = [p.node for p in pending] + [p.statement for p in pending if p.statement is not None]
     spans = resolve_spans(module, nodes)
     lines = text.splitlines()
     suppressions = suppression_table(text)
-    findings = []
+    findings, fixes = [], []
     for p in pending:
         span = spans[id(p.node)]
         statement_span = spans[id(p.statement)] if p.statement is not None else span
         silenced = suppressions.is_suppressed(p.rule.code, (span.line, statement_span.line))
         source_line = lines[span.line - 1] if span.line <= len(lines) else ""
+        if p.fix is not None and not silenced:
+            fixes.append(p.fix)
         digest = statement_digest(_statement_source(lines, p.statement, statement_span, span))
         findings.append(Finding(p.rule.code, p.rule.name, p.message, p.severity, path, span, statement_span.line,
                                 source_line, statement_digest=digest,
                                 suppressed_by=SUPPRESSED_BY_COMMENT if silenced else ""))  # fmt: skip
-    return sorted(set(findings), key=lambda f: f.sort_key)
+    return sorted(set(findings), key=lambda f: f.sort_key), fixes
 
 
 def _statement_source(lines: list[str], statement: libcst.CSTNode | None, statement_span: Span, span: Span) -> str:

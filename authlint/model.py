@@ -132,6 +132,8 @@ class FileResult:
     suppressed_findings: list[Finding] = field(default_factory=list)  # those findings, for SARIF
     # What the link phase needs of this file (authlint.facts.file_facts.FileFacts), plain data.
     facts: Any = None
+    # What `--fix` made of the file (authlint.fix.FixedText), plain data; None when unchanged.
+    fixed: Any = None
 
 
 @dataclass
@@ -155,6 +157,7 @@ class ScanResult:
     files: tuple[str, ...] = ()  # the paths of the files scanned
     suppressed_findings: list[Finding] = field(default_factory=list)
     stale_baseline: list = field(default_factory=list)
+    fixed: list = field(default_factory=list)  # authlint.fix.FixedFile of each file `--fix` would change
 
     @property
     def baselined(self) -> int:

@@ -18,6 +18,7 @@ from authlint.model import Precision, Severity
 
 if TYPE_CHECKING:
     from authlint.context import FileContext
+    from authlint.fix import FixSource
     from authlint.model import Location, Route
     from authlint.project import Project
 
@@ -56,6 +57,8 @@ class Rule:
     # of `requires_text` (substring search runs at memory speed; a regex alternation of
     # words, once per rule per file, cost more than parsing the files that pass it).
     requires_words: ClassVar[tuple[str, ...] | None] = None
+    # Whether the rule attaches fixes to (some of) its findings; its docs then say which under `## Fix`.
+    fixable: ClassVar[bool] = False
 
     @classmethod
     def applies_to(cls, modules: frozenset[str], text: str, lowered: str | None = None) -> bool:
@@ -112,8 +115,11 @@ class FileRule(Rule):
         self.options = options
         self.effective_severity = severity
 
-    def report(self, node: libcst.CSTNode, message: str, severity: Severity | None = None) -> None:
-        self.ctx.report(self, node, message, severity or self.effective_severity)
+    def report(
+        self, node: libcst.CSTNode, message: str, severity: Severity | None = None, fix: FixSource | None = None
+    ) -> None:
+        """Report a finding at `node`; `fix` (a `Fix`, or a callable making one) is applied under `--fix`."""
+        self.ctx.report(self, node, message, severity or self.effective_severity, fix)
 
 
 class ProjectRule(Rule):

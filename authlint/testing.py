@@ -3,10 +3,16 @@
 Every line that must be flagged carries `# expect: CODE[, CODE...]`; every other line
 must produce nothing from any rule. `check_fixture` compares the two exactly and
 explains the difference line by line.
+
+`vulnerable_x.fixed.py` beside `vulnerable_x.py` is what `--fix` makes of it with only the
+folder's rule selected. It is an expected output, not an annotated fixture: fixing keeps
+the `# expect:` comments of the lines it fixed, so the annotation harness skips it
+(`is_fix_output`) and tests/test_fix.py compares it byte for byte instead.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 import tokenize
@@ -21,6 +27,7 @@ from authlint.link import link
 from authlint.model import FileResult, Route
 from authlint.project import Project
 
+FIX_OUTPUT_SUFFIX = ".fixed.py"
 _EXPECT = re.compile(r"#\s*expect:\s*([A-Z0-9, ]+)")
 
 Expectation = set[tuple[int, str]]
@@ -53,6 +60,22 @@ def describe_mismatch(path: str, expected: set[tuple], actual: set[tuple]) -> st
     lines = [f"missing {item[-1]} at {where(item)}" for item in sorted(expected - actual)]
     lines += [f"unexpected {item[-1]} at {where(item)}" for item in sorted(actual - expected)]
     return "\n".join(lines)
+
+
+def is_fix_output(path: Path) -> bool:
+    """An expected `--fix` output (`vulnerable_x.fixed.py`), not a fixture to annotate."""
+    return path.name.endswith(FIX_OUTPUT_SUFFIX)
+
+
+def fix_input(fixed: Path) -> Path:
+    """The fixture a `.fixed.py` file is the expected output of."""
+    return fixed.with_name(fixed.name.removesuffix(FIX_OUTPUT_SUFFIX) + ".py")
+
+
+def fix_file(path: Path, *codes: str) -> FileResult:
+    """`--fix` with only the rules `codes` selected, on one file; nothing is written."""
+    settings = dataclasses.replace(file_settings(Config(select=list(codes))), fix=True)
+    return analyze_path(path, str(path), path.name, settings)
 
 
 def all_rules_settings() -> FileSettings:

@@ -57,7 +57,7 @@ def render(
     raise ValueError(f"unknown format {format!r}; expected one of {', '.join(FORMATS)}")
 
 
-def write_atomic(path: str | os.PathLike, text: str) -> None:
+def write_atomic(path: str | os.PathLike, text: str, encoding: str = "utf-8") -> None:
     """Replace the file at `path` with `text`: readers see the old file or the new one, never half of one.
 
     A target that exists and is not a regular file (`/dev/null`, `/dev/stdout`, a FIFO) is
@@ -65,12 +65,12 @@ def write_atomic(path: str | os.PathLike, text: str) -> None:
     """
     target = Path(path)
     if target.exists() and not target.is_file():
-        with target.open("w", encoding="utf-8", newline="") as handle:
+        with target.open("w", encoding=encoding, newline="") as handle:
             handle.write(text)
         return
     handle = tempfile.NamedTemporaryFile(
         mode="w",
-        encoding="utf-8",
+        encoding=encoding,
         newline="",
         delete=False,
         dir=target.parent,
