@@ -137,6 +137,7 @@ class ScanResult:
     rules: tuple = ()
     suppressed: int = 0
     routes: list = field(default_factory=list)  # the Route table, when the link phase ran
+    files_parsed: int = 0  # how many of the files passed the gates and were parsed with libcst
 
     @property
     def internal_errors(self) -> list[FileError]:
