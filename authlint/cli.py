@@ -32,7 +32,6 @@ from authlint.discovery import Discovery, SourceFile
 from authlint.engine import FileSettings, ignored_codes
 from authlint.link import link
 from authlint.model import FileError, FileResult, ScanResult, Severity
-from authlint.reach import with_reachable_facts
 from authlint.registry import RegistryError, all_rules
 from authlint.reporters import CONSOLE_FORMATS, FORMATS, render, write_atomic
 from authlint.reporters.routes import ROUTE_FORMATS, render_routes
@@ -154,18 +153,13 @@ def _effective_config(first_path: Path, options: dict[str, Any]) -> Config:
     return config
 
 
-def scan(paths: list[Path], config: Config, jobs: int, want_routes: bool = False, gating: bool = True) -> ScanResult:
-    """Both phases: every file (in parallel), then the link phase and the project rules.
-
-    `gating=False` parses every file and runs every rule on it (see FileSettings.gating).
-    """
+def scan(paths: list[Path], config: Config, jobs: int, want_routes: bool = False) -> ScanResult:
+    """Both phases: every file (in parallel), then the link phase and the project rules."""
     discovery = Discovery(config.root, config.exclude, config.extend_exclude, config.respect_gitignore,
                           config.force_exclude)  # fmt: skip
     files = discovery.files(paths)
-    settings = dataclasses.replace(file_settings(config, collect_facts=True if want_routes else None), gating=gating)
+    settings = file_settings(config, collect_facts=True if want_routes else None)
     results = analyze_files(files, settings, jobs)
-    if settings.collect_facts and settings.gating:
-        results = with_reachable_facts(files, results, settings, jobs)
     findings = [f for r in results for f in r.findings]
     errors = [e for r in results for e in r.errors]
     suppressed = sum(r.suppressed for r in results)
@@ -182,9 +176,7 @@ def scan(paths: list[Path], config: Config, jobs: int, want_routes: bool = False
         suppressed += linked.suppressed
         routes = [r for r in linked.routes if r.location.path in wanted] if context else linked.routes
     findings.sort(key=lambda f: f.sort_key)
-    result = ScanResult(str(Path.cwd()), findings, errors, len(files), enabled_rules(config), suppressed, routes)
-    result.files_parsed = sum(r.parsed for r in results)
-    return result
+    return ScanResult(str(Path.cwd()), findings, errors, len(files), enabled_rules(config), suppressed, routes)
 
 
 def _project_context(
