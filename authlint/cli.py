@@ -153,12 +153,15 @@ def _effective_config(first_path: Path, options: dict[str, Any]) -> Config:
     return config
 
 
-def scan(paths: list[Path], config: Config, jobs: int, want_routes: bool = False) -> ScanResult:
-    """Both phases: every file (in parallel), then the link phase and the project rules."""
+def scan(paths: list[Path], config: Config, jobs: int, want_routes: bool = False, gating: bool = True) -> ScanResult:
+    """Both phases: every file (in parallel), then the link phase and the project rules.
+
+    `gating=False` parses every file and runs every rule on it (see FileSettings.gating).
+    """
     discovery = Discovery(config.root, config.exclude, config.extend_exclude, config.respect_gitignore,
                           config.force_exclude)  # fmt: skip
     files = discovery.files(paths)
-    settings = file_settings(config, collect_facts=True if want_routes else None)
+    settings = dataclasses.replace(file_settings(config, collect_facts=True if want_routes else None), gating=gating)
     results = analyze_files(files, settings, jobs)
     findings = [f for r in results for f in r.findings]
     errors = [e for r in results for e in r.errors]
@@ -176,7 +179,9 @@ def scan(paths: list[Path], config: Config, jobs: int, want_routes: bool = False
         suppressed += linked.suppressed
         routes = [r for r in linked.routes if r.location.path in wanted] if context else linked.routes
     findings.sort(key=lambda f: f.sort_key)
-    return ScanResult(str(Path.cwd()), findings, errors, len(files), enabled_rules(config), suppressed, routes)
+    result = ScanResult(str(Path.cwd()), findings, errors, len(files), enabled_rules(config), suppressed, routes)
+    result.files_parsed = sum(r.parsed for r in results)
+    return result
 
 
 def _project_context(
