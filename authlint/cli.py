@@ -196,14 +196,19 @@ def _effective_config(first_path: Path, options: dict[str, Any]) -> Config:
     return config
 
 
-def scan(paths: list[Path], config: Config, jobs: int, want_routes: bool = False, fix: bool = False) -> ScanResult:
+def scan(
+    paths: list[Path], config: Config, jobs: int, want_routes: bool = False, fix: bool = False, gating: bool = True
+) -> ScanResult:
     """Both phases: every file (in parallel), then the link phase and the project rules.
 
-    With `fix`, findings are those left after fixing, and `fixed` says what fixing changed."""
+    With `fix`, findings are those left after fixing, and `fixed` says what fixing changed.
+    `gating=False` parses every file and runs every rule on it (see FileSettings.gating).
+    """
     discovery = Discovery(config.root, config.exclude, config.extend_exclude, config.respect_gitignore,
                           config.force_exclude)  # fmt: skip
     files = discovery.files(paths)
-    settings = dataclasses.replace(file_settings(config, collect_facts=True if want_routes else None), fix=fix)
+    settings = file_settings(config, collect_facts=True if want_routes else None)
+    settings = dataclasses.replace(settings, fix=fix, gating=gating)
     results = analyze_files(files, settings, jobs)
     fixed = [FixedFile(file.path, file.display, r.fixed) for file, r in zip(files, results) if r.fixed]
     findings = [f for r in results for f in r.findings]
@@ -223,7 +228,8 @@ def scan(paths: list[Path], config: Config, jobs: int, want_routes: bool = False
         routes = [r for r in linked.routes if r.location.path in wanted] if context else linked.routes
     findings.sort(key=lambda f: f.sort_key)
     return ScanResult(str(Path.cwd()), findings, errors, len(files), enabled_rules(config), len(suppressed), routes,
-                      tuple(file.display for file in files), suppressed, fixed=fixed)  # fmt: skip
+                      tuple(file.display for file in files), suppressed, fixed=fixed,
+                      files_parsed=sum(r.parsed for r in results))  # fmt: skip
 
 
 def _project_context(

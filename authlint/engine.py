@@ -1,6 +1,10 @@
 """The per-file phase: read, gate, parse once, walk once with every rule, report.
 
-A file that imports nothing an enabled rule cares about is never parsed. A rule that
+Two gates keep libcst away from files no enabled rule or adapter can care about: the
+rules' text gates (`Rule.applies_to`: imports, words, patterns) before anything is
+parsed, then the rules' code gates (`Rule.applies_to_code`) on CPython's tree, which the
+parse needs first anyway (authlint.gate). `FileSettings.gating = False` runs every rule
+on every file and keeps every file's facts: the reference the gates are tested against. A rule that
 raises is recorded as an internal error for that file (with its code and a short
 traceback) and disabled for the rest of the file; the other rules carry on.
 """
@@ -23,8 +27,9 @@ from authlint.facts.data_access import DataAccessCollector
 from authlint.facts.file_facts import FactsCollector, import_facts
 from authlint.fix import FixSource, fix_round, fix_until_stable
 from authlint.frameworks import wants_facts
+from authlint.gate import CodeSignals, code_signals
 from authlint.model import SUPPRESSED_BY_COMMENT, FileError, FileResult, Finding, Severity, Span
-from authlint.parse import Parsed, SourceError, decode, parse
+from authlint.parse import Parsed, Screened, SourceError, decode, parse, screen
 from authlint.positions import resolve_spans
 from authlint.rule import FileRule
 from authlint.suppress import suppression_table
@@ -58,6 +63,9 @@ class FileSettings:
     fact_rules: tuple[type, ...] = ()
     # Apply the fixes of reported findings (`--fix`/`--diff`); FileResult.fixed has the new text.
     fix: bool = False
+    # False: no gate at all, every enabled rule runs on every file and (with `collect_facts`)
+    # every file's full facts are kept. Slow; the reference that proves the gates conservative.
+    gating: bool = True
 
 
 def imported_modules(text: str) -> frozenset[str]:
@@ -114,24 +122,39 @@ def analyze_text(
     With `fixing`, the fixes of the findings are applied to the parsed text and the result
     carries the new text (`FileResult.fixed`); its findings are still those of `text`."""
     modules = imported_modules(text)
+    enabled = [s for s in settings.rules if s.rule.code not in ignored]
+    facts_path = (module_path or display_path) if settings.collect_facts else None
+    if not settings.gating:
+        return _on_large_stack(_parse_and_run, text, display_path, enabled, modules, facts_path, fixing)
     lowered = text.lower()
-    active = [s for s in settings.rules if s.rule.code not in ignored and s.rule.applies_to(modules, text, lowered)]
-    facts_path = None
-    if settings.collect_facts and (active or _wants_facts(settings, modules, text, lowered)):
-        facts_path = module_path or display_path
-    if not active and facts_path is None:
-        result = FileResult(display_path)
-        if settings.collect_facts:
-            result.facts = import_facts(module_path or display_path, text)
-            result.facts.path = display_path
-        return result
-    return _on_large_stack(_parse_and_run, text, display_path, active, modules, facts_path, fixing)
+    active = [s for s in enabled if s.rule.applies_to(modules, text, lowered)]
+    if not active and not (facts_path and _wants_facts(settings, modules, text, lowered)):
+        return _unparsed(text, display_path, facts_path)
+    return _on_large_stack(_gate_parse_and_run, text, display_path, active, modules, facts_path, settings, fixing)
+
+
+def _unparsed(text: str, display_path: str, facts_path: str | None) -> FileResult:
+    """The result of a file no rule or adapter can care about: only its imports, for name resolution."""
+    result = FileResult(display_path)
+    if facts_path is not None:
+        result.facts = import_facts(facts_path, text)
+        result.facts.path = display_path
+    return result
 
 
 def _wants_facts(settings: FileSettings, modules: frozenset[str], text: str, lowered: str) -> bool:
     if wants_facts(modules, text, lowered):
         return True
     return any(rule.applies_to(modules, text, lowered) for rule in settings.fact_rules)
+
+
+def _wants_facts_of_code(settings: FileSettings, code: CodeSignals, text: str, lowered: str) -> bool:
+    """`_wants_facts` with the modules the import statements really import, and the fact rules' code gates."""
+    if wants_facts(code.modules, text, lowered):
+        return True
+    return any(
+        rule.applies_to(code.modules, text, lowered) and rule.applies_to_code(code) for rule in settings.fact_rules
+    )
 
 
 # Deeply nested code that CPython accepts still recurses deeply in libcst's native parser
@@ -162,11 +185,32 @@ def _on_large_stack(function, *args):
     return value
 
 
-def _parse_and_run(
-    text: str, path: str, active: list[RuleSetting], modules: frozenset[str], facts_path: str | None, fixing: bool
-) -> FileResult:
+def _gate_parse_and_run(
+    text: str, path: str, active: list[RuleSetting], modules: frozenset[str], facts_path: str | None,
+    settings: FileSettings, fixing: bool,
+) -> FileResult:  # fmt: skip
+    """The code gates on CPython's tree, then (if anything is left) libcst on the same screen."""
     try:
-        parsed = parse(text)
+        screened = screen(text)
+    except SourceError as exc:
+        return _failed(path, exc.kind, exc.message)
+    if screened.tree is None:  # only libcst may read it: no signals, so no second gate
+        return _parse_and_run(text, path, active, modules, facts_path, fixing, screened)
+    code = code_signals(screened.tree)
+    active = [s for s in active if s.rule.applies_to_code(code)]
+    # A file parsed for a rule keeps full facts (they cost nothing more); otherwise only an adapter's
+    # or a fact rule's interest is worth the parse.
+    if not active and not (facts_path and _wants_facts_of_code(settings, code, text, text.lower())):
+        return _unparsed(text, path, facts_path)
+    return _parse_and_run(text, path, active, modules, facts_path, fixing, screened)
+
+
+def _parse_and_run(
+    text: str, path: str, active: list[RuleSetting], modules: frozenset[str], facts_path: str | None,
+    fixing: bool, screened: Screened | None = None,
+) -> FileResult:  # fmt: skip
+    try:
+        parsed = parse(text, screened)
         return _run_rules(parsed, text, path, active, modules, facts_path, fixing)
     except SourceError as exc:
         return _failed(path, exc.kind, exc.message)

@@ -158,6 +158,7 @@ class ScanResult:
     suppressed_findings: list[Finding] = field(default_factory=list)
     stale_baseline: list = field(default_factory=list)
     fixed: list = field(default_factory=list)  # authlint.fix.FixedFile of each file `--fix` would change
+    files_parsed: int = 0  # how many of the files passed the gates and were parsed with libcst
 
     @property
     def baselined(self) -> int:

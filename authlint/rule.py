@@ -19,6 +19,7 @@ from authlint.model import Precision, Severity
 if TYPE_CHECKING:
     from authlint.context import FileContext
     from authlint.fix import FixSource
+    from authlint.gate import CodeSignals
     from authlint.model import Location, Route
     from authlint.project import Project
 
@@ -70,6 +71,30 @@ class Rule:
             if not any(word in lowered for word in cls.requires_words):
                 return False
         return cls.requires_text is None or cls.requires_text.search(text) is not None
+
+    # The second gate, on the CPython tree of a file that passed `applies_to` (see authlint.gate).
+    # Node kinds one of which must occur (None: any file): `frozenset({"Eq", "NotEq"})` for a
+    # rule about `==` comparisons.
+    requires_nodes: ClassVar[frozenset[str] | None] = None
+    # Whether `requires_words`/`requires_text` must also match a name or a string literal of
+    # the code, so that comments and docstrings no longer open the gate. Only for rules whose
+    # vocabulary is names (credential terms, API names), never syntax (`DEBUG = True`).
+    words_in_code: ClassVar[bool] = False
+
+    @classmethod
+    def applies_to_code(cls, code: CodeSignals) -> bool:
+        """Whether a file whose code has these signals can matter to the rule (it passed `applies_to`).
+
+        The default checks `requires` against the modules the import statements really import
+        (not a docstring's `import jwt`), then `requires_nodes` and `words_in_code`. A rule may
+        override it with a sharper condition that every one of its findings needs.
+        """
+        if cls.requires is not None and not cls.requires & code.modules:
+            return False
+        if cls.requires_nodes is not None and not code.has_any(cls.requires_nodes):
+            return False
+        return not cls.words_in_code or code.mentions(cls.requires_words, cls.requires_text)
+
     Options: ClassVar[type] = NoOptions
 
     @classmethod

@@ -146,6 +146,10 @@ class CredentialTimingComparison(FileRule):
     # Every credential name (and `hmac`), and key-like setting and header names.
     requires_text = credentials.terms_pattern(_KINDS, extra=_KEY_SPELLINGS)
     requires_words = credentials.terms_words(_KINDS, extra=_KEY_SPELLINGS)
+    # Every finding is an `==`/`!=`/`in`/`not in` comparison, and the credential name is a name or a
+    # literal of the code (where the value comes from, a header name, a setting), never a comment.
+    requires_nodes = frozenset({"Eq", "NotEq", "In", "NotIn"})
+    words_in_code = True
     fixable = True
 
     def __init__(self, *args, **kwargs) -> None:

@@ -140,6 +140,7 @@ class InsecureCookie(FileRule):
     cwe = (614, 1004)
     requires_words = ("set_cookie", "set_signed_cookie", "_cookie_", "sessionmiddleware")
     requires_text = re.compile(r"set_cookie|set_signed_cookie|_COOKIE_(?:SECURE|HTTPONLY|SAMESITE)|SessionMiddleware")
+    words_in_code = True
     fixable = True
 
     @dataclass(frozen=True)

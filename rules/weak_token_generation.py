@@ -136,6 +136,7 @@ class WeakTokenGeneration(FileRule):
         rf"\A(?=[\s\S]*?(?:{credentials.terms_pattern(_KINDS).pattern}))"
         r"(?=[\s\S]*?(?:random|Random|uuid|time|hash|secrets|urandom))"
     )
+    words_in_code = True  # a credential name and a generator's name, both in the code
 
     @dataclass(frozen=True)
     class Options:
