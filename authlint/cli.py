@@ -34,6 +34,7 @@ from authlint.fix import FixedFile, summary, write_fixed
 from authlint.gitdiff import GitDiffError, changed_lines, keep_changed
 from authlint.link import link
 from authlint.model import FileError, FileResult, ScanResult, Severity
+from authlint.reach import with_reachable_facts
 from authlint.registry import RegistryError, all_rules
 from authlint.reporters import CONSOLE_FORMATS, FORMATS, render, write_atomic
 from authlint.reporters.routes import ROUTE_FORMATS, render_routes
@@ -210,13 +211,16 @@ def scan(
     settings = file_settings(config, collect_facts=True if want_routes else None)
     settings = dataclasses.replace(settings, fix=fix, gating=gating)
     results = analyze_files(files, settings, jobs)
+    context_files, context = _project_context(discovery, paths, files, config, settings, jobs)
+    if settings.collect_facts and settings.gating:
+        everything = with_reachable_facts([*files, *context_files], [*results, *context], settings, jobs)
+        results, context = everything[: len(files)], everything[len(files) :]
     fixed = [FixedFile(file.path, file.display, r.fixed) for file, r in zip(files, results) if r.fixed]
     findings = [f for r in results for f in r.findings]
     errors = [e for r in results for e in r.errors]
     suppressed = [f for r in results for f in r.suppressed_findings]
     routes = []
     if settings.collect_facts:
-        context = _project_context(discovery, paths, files, config, settings, jobs)
         facts = [r.facts for r in (*results, *context) if r.facts]
         relative = {file.display: file.relative_to_root for file in files}
         ignored = {r.path: ignored_codes(settings, relative.get(r.path, r.path)) for r in results if r.facts}
@@ -234,7 +238,7 @@ def scan(
 
 def _project_context(
     discovery: Discovery, paths: list[Path], files: list[SourceFile], config: Config, settings: FileSettings, jobs: int
-) -> list[FileResult]:
+) -> tuple[list[SourceFile], list[FileResult]]:
     """Facts of the rest of the project when only some of its files are named (pre-commit).
 
     Whether a route is protected is decided where it is mounted, often in a file the
@@ -242,12 +246,12 @@ def _project_context(
     open. The other files are read for facts only (no file rule runs on them) and nothing
     is reported about them.
     """
-    if not any(path.is_file() for path in paths):
-        return []
+    if not settings.collect_facts or not any(path.is_file() for path in paths):
+        return [], []
     named = {file.path.resolve() for file in files}
     others = [file for file in discovery.files([config.root]) if file.path.resolve() not in named]
     facts_only = dataclasses.replace(settings, rules=(), fix=False)
-    return analyze_files(others, facts_only, jobs)
+    return others, analyze_files(others, facts_only, jobs)
 
 
 def _write_baseline(path: Path, result: ScanResult, config: Config) -> int:

@@ -31,16 +31,7 @@ CORPUS_SMALL = REPO / "bench" / ".corpus-small"
 # for: with gating off AL302 reports it (a false positive: the helper compares the owner in a
 # conditional expression), with gating on the module keeps only its imports and nothing is
 # reported. The fix is a facts gate that follows imports plus AL302 recognizing that check.
-_KNOWN_DIFFERENCES = {"connexion_safe_spec_security": "gating hides an AL302 false positive in api/store.py"}
-
-
-def _project(path: Path):
-    reason = _KNOWN_DIFFERENCES.get(path.name)
-    marks = [pytest.mark.xfail(reason=reason, strict=True)] if reason else []
-    return pytest.param(path, id=str(path.relative_to(REPO)), marks=marks)
-
-
-@pytest.mark.parametrize("project", [_project(p) for p in PROJECTS])
+@pytest.mark.parametrize("project", PROJECTS, ids=lambda p: str(p.relative_to(REPO)))
 def test_gating_changes_no_finding_and_no_route(project: Path, monkeypatch) -> None:
     monkeypatch.chdir(project)
     comparison = compare_gating(project)
