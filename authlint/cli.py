@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 import click
 
-from authlint import __version__
+from authlint import __version__, baseline
 from authlint.cache import ResultCache, cache_directory
 from authlint.config import (
     Config,
@@ -31,8 +31,11 @@ from authlint.config import (
 )
 from authlint.discovery import Discovery, SourceFile
 from authlint.engine import ignored_codes
+from authlint.fix import FixedFile, summary, write_fixed
+from authlint.gitdiff import GitDiffError, changed_lines, keep_changed
 from authlint.link import link
 from authlint.model import FileError, ScanResult, Severity
+from authlint.reach import with_reachable_facts
 from authlint.registry import RegistryError, all_rules
 from authlint.reporters import CONSOLE_FORMATS, FORMATS, render, write_atomic
 from authlint.reporters.routes import ROUTE_FORMATS, render_routes
@@ -58,7 +61,7 @@ def _guarded(command: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except (ConfigError, UsageError, RegistryError) as exc:
+        except (ConfigError, UsageError, RegistryError, baseline.BaselineError, GitDiffError) as exc:
             _fail(str(exc))
         except KeyboardInterrupt:
             click.echo("authlint: interrupted", err=True)
@@ -112,10 +115,19 @@ def main() -> None:
               help="Write the report to this file (atomically) instead of stdout.")  # fmt: skip
 @click.option("--sarif-output", type=click.Path(path_type=Path), help="Also write a SARIF report to this file.")
 @click.option("--sarif-category", metavar="NAME", help="SARIF runs[0].automationDetails.id.")
+@click.option("--sarif-include-suppressed", is_flag=True,
+              help="Keep suppressed and baselined findings in SARIF, marked with `suppressions`.")  # fmt: skip
+@click.option("--baseline", "baseline_file", type=click.Path(path_type=Path),
+              help="Hide the findings this baseline file records; report only new ones.")  # fmt: skip
+@click.option("--write-baseline", type=click.Path(path_type=Path),
+              help="Record today's findings in this baseline file and exit.")  # fmt: skip
 @click.option("--fail-on", type=click.Choice(SEVERITIES), help="Lowest severity that fails the run [default: low].")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
-@click.option("--statistics", is_flag=True, help="Show counts per rule.")
+@click.option("--diff-base", metavar="REF", help="Report only findings on lines changed since the merge base with REF.")
+@click.option("--statistics", is_flag=True, help="Show counts per rule and stale baseline entries.")
 @click.option("--config", "config_file", type=click.Path(path_type=Path), help="Use this configuration file.")
+@click.option("--fix", is_flag=True, help="Fix what can be fixed safely (in place), then report what remains.")
+@click.option("--diff", is_flag=True, help="Print the changes --fix would make as a unified diff; write nothing.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes [default: CPU count].")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the cache (.authlint_cache/).")
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only: no summary, no warnings.")
@@ -129,10 +141,42 @@ def check(paths: tuple[Path, ...], **options: Any) -> None:
         if not path.exists():
             raise UsageError(f"path {str(path)!r} does not exist")
     config = _effective_config(paths[0], options)
+    changes = changed_lines(paths[0], options["diff_base"]) if options["diff_base"] else None
+    fixing = options["fix"] or options["diff"]
     cache = _open_cache(config, paths[0], options["no_cache"], options["quiet"])
-    result = scan(list(paths), config, options["jobs"] or default_jobs(), cache=cache)
+    result = scan(list(paths), config, options["jobs"] or default_jobs(), fix=fixing, cache=cache)
+    if options["write_baseline"] is not None:
+        sys.exit(_write_baseline(options["write_baseline"], result, config))
+    if options["diff"]:
+        sys.exit(_print_diff(result, options["quiet"]))
+    failed_writes = _write_fixes(result, options["quiet"]) if fixing else []
+    baseline_file = options["baseline_file"] or config.baseline
+    if baseline_file is not None:
+        result = baseline.apply(result, baseline.load(baseline_file), config.root)
+    if changes is not None:
+        result = dataclasses.replace(result, findings=keep_changed(result.findings, changes))
     _report(result, options)
-    sys.exit(_exit_code(result, config.fail_on, options["exit_zero"]))
+    sys.exit(EXIT_ERROR if failed_writes else _exit_code(result, config.fail_on, options["exit_zero"]))
+
+
+def _print_diff(result: ScanResult, quiet: bool) -> int:
+    """Like Ruff's `--diff`: exit 1 when there is something to fix."""
+    _print_errors(result.errors, quiet=quiet)
+    click.echo("".join(file.fixed.diff(file.display) for file in result.fixed), nl=False)
+    if not quiet and result.fixed:
+        click.echo(summary(result.fixed, "Would fix"), err=True)
+    if result.internal_errors:
+        return EXIT_ERROR
+    return EXIT_FINDINGS if result.fixed else EXIT_CLEAN
+
+
+def _write_fixes(result: ScanResult, quiet: bool) -> list[str]:
+    written, failures = write_fixed(result.fixed, write_atomic)
+    for failure in failures:
+        click.echo(f"authlint: error: {failure}", err=True)
+    if written and not quiet:
+        click.echo(summary(written, "Fixed"), err=True)
+    return failures
 
 
 def _effective_config(first_path: Path, options: dict[str, Any]) -> Config:
@@ -157,30 +201,40 @@ def _effective_config(first_path: Path, options: dict[str, Any]) -> Config:
 
 
 def scan(
-    paths: list[Path], config: Config, jobs: int, want_routes: bool = False, cache: ResultCache | None = None
-) -> ScanResult:
-    """Both phases: every file (in parallel), then the link phase and the project rules; cached when asked."""
+    paths: list[Path], config: Config, jobs: int, want_routes: bool = False, fix: bool = False, gating: bool = True,
+    cache: ResultCache | None = None,
+) -> ScanResult:  # fmt: skip
+    """Both phases: every file (in parallel), then the link phase and the project rules; cached when asked.
+
+    With `fix`, findings are those left after fixing, and `fixed` says what fixing changed.
+    `gating=False` parses every file and runs every rule on it (see FileSettings.gating).
+    """
     cache = cache or ResultCache(None)
     discovery = Discovery(config.root, config.exclude, config.extend_exclude, config.respect_gitignore,
                           config.force_exclude)  # fmt: skip
     files = discovery.files(paths)
     settings = file_settings(config, collect_facts=True if want_routes else None)
-    others = _context_files(discovery, paths, files, config) if settings.collect_facts else []
-    facts_only = dataclasses.replace(settings, rules=())
-    keys, other_keys = cache.file_keys(files, settings), cache.file_keys(others, facts_only)
+    settings = dataclasses.replace(settings, fix=fix, gating=gating)
+    context_files = _context_files(discovery, paths, files, config) if settings.collect_facts else []
+    facts_only = dataclasses.replace(settings, rules=(), fix=False)
+    keys, context_keys = cache.file_keys(files, settings), cache.file_keys(context_files, facts_only)
     arguments = (str(Path.cwd()), [str(path) for path in paths], str(config.path), want_routes)
     link_inputs = (link_settings(config), project_rule_settings(config))
-    scan_key = cache.scan_key(arguments, [*keys, *other_keys], link_inputs)
+    scan_key = cache.scan_key(arguments, [*keys, *context_keys], link_inputs)
     cached = cache.load_scan(scan_key)
     if cached is not None:
         return dataclasses.replace(cached, root=str(Path.cwd()), rules=enabled_rules(config))
     results = cache.analyze(files, settings, jobs, keys)
+    context = cache.analyze(context_files, facts_only, jobs, context_keys) if context_files else []
+    if settings.collect_facts and settings.gating:
+        everything = with_reachable_facts([*files, *context_files], [*results, *context], settings, jobs, cache.analyze)
+        results, context = everything[: len(files)], everything[len(files) :]
+    fixed = [FixedFile(file.path, file.display, r.fixed) for file, r in zip(files, results) if r.fixed]
     findings = [f for r in results for f in r.findings]
     errors = [e for r in results for e in r.errors]
-    suppressed = sum(r.suppressed for r in results)
+    suppressed = [f for r in results for f in r.suppressed_findings]
     routes = []
     if settings.collect_facts:
-        context = cache.analyze(others, facts_only, jobs, other_keys) if others else []
         facts = [r.facts for r in (*results, *context) if r.facts]
         relative = {file.display: file.relative_to_root for file in files}
         ignored = {r.path: ignored_codes(settings, relative.get(r.path, r.path)) for r in results if r.facts}
@@ -188,10 +242,12 @@ def scan(
         wanted = {file.display for file in files}
         findings += [f for f in linked.findings if f.path in wanted]
         errors += linked.errors
-        suppressed += linked.suppressed
+        suppressed += [f for f in linked.suppressed_findings if f.path in wanted]
         routes = [r for r in linked.routes if r.location.path in wanted] if context else linked.routes
     findings.sort(key=lambda f: f.sort_key)
-    result = ScanResult(str(Path.cwd()), findings, errors, len(files), enabled_rules(config), suppressed, routes)
+    result = ScanResult(str(Path.cwd()), findings, errors, len(files), enabled_rules(config), len(suppressed), routes,
+                        tuple(file.display for file in files), suppressed, fixed=fixed,
+                        files_parsed=sum(r.parsed for r in results))  # fmt: skip
     cache.store_scan(scan_key, result)
     return result
 
@@ -218,20 +274,34 @@ def _open_cache(config: Config, first_path: Path, disabled: bool, quiet: bool) -
     return ResultCache(cache_directory(config.cache_dir, root, disabled), warn)
 
 
+def _write_baseline(path: Path, result: ScanResult, config: Config) -> int:
+    """Record `result`'s findings at `path`; the exit code (2 when a rule failed, its findings unrecorded)."""
+    _print_errors(result.errors, quiet=False)
+    counts, pruned = baseline.rewrite(result, baseline.read_previous(path), config.root)
+    baseline.write(path, counts)
+    entries = sum(counts.values())
+    click.echo(f"authlint: recorded {entries} finding{'s' * (entries != 1)} in {path} "
+               f"({pruned} stale entr{'ies' if pruned != 1 else 'y'} pruned)")  # fmt: skip
+    return EXIT_ERROR if result.internal_errors else EXIT_CLEAN
+
+
 def _report(result: ScanResult, options: dict[str, Any]) -> None:
     fmt = options["output_format"]
     _print_errors(result.errors, quiet=options["quiet"])
     to_file = options["output"] is not None
     color = not to_file and fmt in CONSOLE_FORMATS and _use_color(options["color"], sys.stdout)
     width = None if to_file else shutil.get_terminal_size((100, 24)).columns
+    include_suppressed = options["sarif_include_suppressed"]
     text = render(fmt, result, color=color, statistics=options["statistics"], width=width,
-                  category=options["sarif_category"], quiet=options["quiet"])  # fmt: skip
+                  category=options["sarif_category"], quiet=options["quiet"],
+                  include_suppressed=include_suppressed)  # fmt: skip
     if to_file:
         _write_report(options["output"], text)
     else:
         click.echo(text, nl=False, color=color)
     if options["sarif_output"] is not None:
-        _write_report(options["sarif_output"], render("sarif", result, category=options["sarif_category"]))
+        sarif = render("sarif", result, category=options["sarif_category"], include_suppressed=include_suppressed)
+        _write_report(options["sarif_output"], sarif)
 
 
 def _write_report(path: Path, text: str) -> None:
@@ -247,7 +317,8 @@ def _print_errors(errors: list[FileError], quiet: bool) -> None:
             click.echo(f"authlint: internal error: {error.path}: {error.message}", err=True)
             click.echo(error.detail.rstrip(), err=True)
         elif not quiet:
-            click.echo(f"authlint: warning: {error.path}: {error.message}; file skipped", err=True)
+            consequence = "" if error.kind == "fix" else "; file skipped"
+            click.echo(f"authlint: warning: {error.path}: {error.message}{consequence}", err=True)
 
 
 def _exit_code(result: ScanResult, fail_on: Severity, exit_zero: bool) -> int:
@@ -303,7 +374,7 @@ def routes(paths: tuple[Path, ...], **options: Any) -> None:
               show_default=True)  # fmt: skip
 @_guarded
 def rules(output_format: str) -> None:
-    """List every rule: code, name, severity, OWASP and CWE."""
+    """List every rule: code, name, severity, OWASP, CWE and whether --fix can fix it."""
     if output_format == "json":
         click.echo(json.dumps([_rule_record(rule) for rule in all_rules()], indent=2))
         return
@@ -314,22 +385,27 @@ def rules(output_format: str) -> None:
     from rich.table import Table
 
     table = Table(title="authlint rules")
-    for column in ("Code", "Name", "Severity", "OWASP", "CWE", "Summary"):
-        table.add_column(column, overflow="fold")
+    for column in ("Code", "Name", "Severity", "OWASP", "CWE", "Fix", "Summary"):
+        # Codes and names stay whole (people copy them); the summary takes the squeeze.
+        table.add_column(column, overflow="fold", no_wrap=column in ("Code", "Name", "Fix"))
     for rule in all_rules():
         table.add_row(rule.code, rule.name, rule.severity.label, ", ".join(rule.owasp),
-                      ", ".join(rule.cwe_labels()), rule.summary())  # fmt: skip
+                      ", ".join(rule.cwe_labels()), _fix_label(rule), rule.summary())  # fmt: skip
     Console(highlight=False).print(table)
 
 
 def rules_markdown() -> str:
     """The rules table of the README (a test keeps the two identical)."""
-    lines = ["| Code | Name | Severity | OWASP | CWE | What it finds |", "|---|---|---|---|---|---|"]
+    lines = ["| Code | Name | Severity | OWASP | CWE | Fix | What it finds |", "|---|---|---|---|---|---|---|"]
     for rule in all_rules():
         cwe = ", ".join(rule.cwe_labels())
         lines.append(f"| {rule.code} | `{rule.name}` | {rule.severity.label} | {', '.join(rule.owasp)} | {cwe} "
-                     f"| {rule.summary()} |")  # fmt: skip
+                     f"| {_fix_label(rule)} | {rule.summary()} |")  # fmt: skip
     return "\n".join(lines) + "\n"
+
+
+def _fix_label(rule: Any) -> str:
+    return "yes" if rule.fixable else ""
 
 
 def _rule_record(rule: Any) -> dict[str, Any]:
@@ -341,6 +417,7 @@ def _rule_record(rule: Any) -> dict[str, Any]:
         "owasp": list(rule.owasp),
         "cwe": rule.cwe_labels(),
         "summary": rule.summary(),
+        "fixable": rule.fixable,
         "options": {key: _default(field) for key, field in rule.option_fields().items()},
     }
 

@@ -35,7 +35,8 @@ _LIST_KEYS = ("select", "ignore", "extend-select", "exclude", "extend-exclude")
 # The team's own auth vocabulary, taught to the framework adapters.
 _AUTH_KEYS = ("auth-decorators", "auth-dependencies", "admin-checks", "public-routes", "extend-public-routes")
 _KNOWN_KEYS = (
-    *_LIST_KEYS, *_AUTH_KEYS, "fail-on", "per-file-ignores", "rules", "respect-gitignore", "force-exclude", "cache-dir",
+    *_LIST_KEYS, *_AUTH_KEYS, "fail-on", "per-file-ignores", "rules", "respect-gitignore", "force-exclude", "baseline",
+    "cache-dir",
 )  # fmt: skip
 _RULE_COMMON_KEYS = ("severity",)
 
@@ -63,6 +64,7 @@ class Config:
     admin_checks: list[str] = field(default_factory=list)
     public_routes: list[str] | None = None
     extend_public_routes: list[str] = field(default_factory=list)
+    baseline: Path | None = None  # relative to the configuration file's directory when read from it
     cache_dir: Path | None = None  # absolute; `cache-dir` is relative to the configuration file
 
     @property
@@ -166,6 +168,11 @@ def _apply_key(config: Config, key: str, value: Any) -> None:
         config.per_file_ignores = _per_file_ignores(where, value)
     elif key == "rules":
         config.rules = _rules_table(where, value)
+    elif key == "baseline":
+        if not isinstance(value, str) or not value.strip():
+            example = ".authlint-baseline.json"
+            raise ConfigError(f'{where} must be the path of a baseline file, like "{example}"; got {value!r}')
+        config.baseline = Path(_display(config.root / value))
     elif key == "cache-dir":
         if not isinstance(value, str) or not value.strip():
             raise ConfigError(f'{where} must be a folder path as a string, like ".authlint_cache"; got {value!r}')

@@ -31,6 +31,7 @@ class PendingFinding:
     statement: libcst.CSTNode | None
     message: str
     severity: Severity
+    fix: Any = None  # an authlint.fix.FixSource
 
 
 class FileContext:
@@ -83,6 +84,6 @@ class FileContext:
             self._cache[key] = compute()
         return self._cache[key]
 
-    def report(self, rule: FileRule, node: libcst.CSTNode, message: str, severity: Severity) -> None:
+    def report(self, rule: FileRule, node: libcst.CSTNode, message: str, severity: Severity, fix: Any = None) -> None:
         statement = self.tracker.statements[-1] if self.tracker.statements else None
-        self.pending.append(PendingFinding(rule, node, statement, message, severity))
+        self.pending.append(PendingFinding(rule, node, statement, message, severity, fix))

@@ -1,6 +1,10 @@
 """The per-file phase: read, gate, parse once, walk once with every rule, report.
 
-A file that imports nothing an enabled rule cares about is never parsed. A rule that
+Two gates keep libcst away from files no enabled rule or adapter can care about: the
+rules' text gates (`Rule.applies_to`: imports, words, patterns) before anything is
+parsed, then the rules' code gates (`Rule.applies_to_code`) on CPython's tree, which the
+parse needs first anyway (authlint.gate). `FileSettings.gating = False` runs every rule
+on every file and keeps every file's facts: the reference the gates are tested against. A rule that
 raises is recorded as an internal error for that file (with its code and a short
 traceback) and disabled for the rest of the file; the other rules carry on.
 """
@@ -16,13 +20,16 @@ from typing import Any
 
 import libcst
 
+from authlint.baseline import statement_digest
 from authlint.context import FileContext, PendingFinding
 from authlint.facts.auth_checks import AuthCheckCollector
 from authlint.facts.data_access import DataAccessCollector
 from authlint.facts.file_facts import FactsCollector, import_facts
+from authlint.fix import FixSource, fix_round, fix_until_stable
 from authlint.frameworks import wants_facts
-from authlint.model import FileError, FileResult, Finding, Severity
-from authlint.parse import Parsed, SourceError, decode, parse
+from authlint.gate import CodeSignals, code_signals
+from authlint.model import SUPPRESSED_BY_COMMENT, FileError, FileResult, Finding, Severity, Span
+from authlint.parse import Parsed, Screened, SourceError, decode, parse, screen
 from authlint.positions import resolve_spans
 from authlint.rule import FileRule
 from authlint.suppress import suppression_table
@@ -54,6 +61,11 @@ class FileSettings:
     # Project rules that need the full facts of files no adapter cares about (a models
     # module that imports only SQLAlchemy); their `requires`/`requires_text` gate those files.
     fact_rules: tuple[type, ...] = ()
+    # Apply the fixes of reported findings (`--fix`/`--diff`); FileResult.fixed has the new text.
+    fix: bool = False
+    # False: no gate at all, every enabled rule runs on every file and (with `collect_facts`)
+    # every file's full facts are kept. Slow; the reference that proves the gates conservative.
+    gating: bool = True
 
 
 def imported_modules(text: str) -> frozenset[str]:
@@ -89,6 +101,11 @@ def analyze_path(path: Path, display_path: str, config_relative_path: str, setti
     except SourceError as exc:
         return _failed(display_path, exc.kind, exc.message)
     ignored = ignored_codes(settings, config_relative_path)
+    if settings.fix:
+        def analyze(text: str, fixing: bool) -> FileResult:
+            return analyze_text(text, display_path, settings, ignored, config_relative_path, fixing)
+
+        return fix_until_stable(source.text, source.encoding, analyze)
     return analyze_text(source.text, display_path, settings, ignored, config_relative_path)
 
 
@@ -98,27 +115,46 @@ def analyze_text(
     settings: FileSettings,
     ignored: frozenset[str] = frozenset(),
     module_path: str | None = None,
+    fixing: bool = False,
 ) -> FileResult:
-    """Analyse one file's text; `module_path` (relative to the project root) names its module."""
+    """Analyse one file's text; `module_path` (relative to the project root) names its module.
+
+    With `fixing`, the fixes of the findings are applied to the parsed text and the result
+    carries the new text (`FileResult.fixed`); its findings are still those of `text`."""
     modules = imported_modules(text)
+    enabled = [s for s in settings.rules if s.rule.code not in ignored]
+    facts_path = (module_path or display_path) if settings.collect_facts else None
+    if not settings.gating:
+        return _on_large_stack(_parse_and_run, text, display_path, enabled, modules, facts_path, fixing)
     lowered = text.lower()
-    active = [s for s in settings.rules if s.rule.code not in ignored and s.rule.applies_to(modules, text, lowered)]
-    facts_path = None
-    if settings.collect_facts and (active or _wants_facts(settings, modules, text, lowered)):
-        facts_path = module_path or display_path
-    if not active and facts_path is None:
-        result = FileResult(display_path)
-        if settings.collect_facts:
-            result.facts = import_facts(module_path or display_path, text)
-            result.facts.path = display_path
-        return result
-    return _on_large_stack(_parse_and_run, text, display_path, active, modules, facts_path)
+    active = [s for s in enabled if s.rule.applies_to(modules, text, lowered)]
+    if not active and not (facts_path and _wants_facts(settings, modules, text, lowered)):
+        return _unparsed(text, display_path, facts_path)
+    return _on_large_stack(_gate_parse_and_run, text, display_path, active, modules, facts_path, settings, fixing)
+
+
+def _unparsed(text: str, display_path: str, facts_path: str | None) -> FileResult:
+    """The result of a file no rule or adapter can care about: only its imports, for name resolution."""
+    result = FileResult(display_path)
+    if facts_path is not None:
+        result.facts = import_facts(facts_path, text)
+        result.facts.path = display_path
+    return result
 
 
 def _wants_facts(settings: FileSettings, modules: frozenset[str], text: str, lowered: str) -> bool:
     if wants_facts(modules, text, lowered):
         return True
     return any(rule.applies_to(modules, text, lowered) for rule in settings.fact_rules)
+
+
+def _wants_facts_of_code(settings: FileSettings, code: CodeSignals, text: str, lowered: str) -> bool:
+    """`_wants_facts` with the modules the import statements really import, and the fact rules' code gates."""
+    if wants_facts(code.modules, text, lowered):
+        return True
+    return any(
+        rule.applies_to(code.modules, text, lowered) and rule.applies_to_code(code) for rule in settings.fact_rules
+    )
 
 
 # Deeply nested code that CPython accepts still recurses deeply in libcst's native parser
@@ -149,12 +185,33 @@ def _on_large_stack(function, *args):
     return value
 
 
-def _parse_and_run(
-    text: str, path: str, active: list[RuleSetting], modules: frozenset[str], facts_path: str | None
-) -> FileResult:
+def _gate_parse_and_run(
+    text: str, path: str, active: list[RuleSetting], modules: frozenset[str], facts_path: str | None,
+    settings: FileSettings, fixing: bool,
+) -> FileResult:  # fmt: skip
+    """The code gates on CPython's tree, then (if anything is left) libcst on the same screen."""
     try:
-        parsed = parse(text)
-        return _run_rules(parsed, text, path, active, modules, facts_path)
+        screened = screen(text)
+    except SourceError as exc:
+        return _failed(path, exc.kind, exc.message)
+    if screened.tree is None:  # only libcst may read it: no signals, so no second gate
+        return _parse_and_run(text, path, active, modules, facts_path, fixing, screened)
+    code = code_signals(screened.tree)
+    active = [s for s in active if s.rule.applies_to_code(code)]
+    # A file parsed for a rule keeps full facts (they cost nothing more); otherwise only an adapter's
+    # or a fact rule's interest is worth the parse.
+    if not active and not (facts_path and _wants_facts_of_code(settings, code, text, text.lower())):
+        return _unparsed(text, path, facts_path)
+    return _parse_and_run(text, path, active, modules, facts_path, fixing, screened)
+
+
+def _parse_and_run(
+    text: str, path: str, active: list[RuleSetting], modules: frozenset[str], facts_path: str | None,
+    fixing: bool, screened: Screened | None = None,
+) -> FileResult:  # fmt: skip
+    try:
+        parsed = parse(text, screened)
+        return _run_rules(parsed, text, path, active, modules, facts_path, fixing)
     except SourceError as exc:
         return _failed(path, exc.kind, exc.message)
     except RecursionError:
@@ -162,7 +219,13 @@ def _parse_and_run(
 
 
 def _run_rules(
-    parsed: Parsed, text: str, path: str, active: list[RuleSetting], modules: frozenset[str], facts_path: str | None
+    parsed: Parsed,
+    text: str,
+    path: str,
+    active: list[RuleSetting],
+    modules: frozenset[str],
+    facts_path: str | None,
+    fixing: bool = False,
 ) -> FileResult:
     module = parsed.module
     ctx = FileContext(path, module, modules)
@@ -177,32 +240,54 @@ def _run_rules(
         visitors.append(DataAccessCollector(ctx, collector.by_node, parsed.tree))
     visitors += [_RuleGuard(s.rule(ctx, s.options, s.severity), path, result.errors) for s in active]
     walk(module, Dispatch(visitors))
-    result.findings, result.suppressed = _findings(module, text, path, ctx.pending)
+    findings, fixes = _findings(module, text, path, ctx.pending)
+    result.findings = [f for f in findings if not f.suppressed_by]
+    result.suppressed_findings = [f for f in findings if f.suppressed_by]
+    result.suppressed = len(result.suppressed_findings)
+    if fixing and fixes:
+        _fix(result, module, text, fixes)
     return result
+
+
+def _fix(result: FileResult, module: libcst.Module, text: str, fixes: list[FixSource]) -> None:
+    try:
+        result.fixed = fix_round(module, text, fixes)
+    except RecursionError:
+        result.errors.append(FileError(result.path, "fix", "not fixed: too deeply nested to rewrite"))
+    except Exception as exc:  # a fix bug leaves the file as it was, and says so
+        result.errors.append(FileError(result.path, "fix", f"not fixed: {type(exc).__name__}: {exc}"))
 
 
 def _findings(
     module: libcst.Module, text: str, path: str, pending: list[PendingFinding]
-) -> tuple[list[Finding], int]:
-    """The reportable findings, and how many suppression comments silenced."""
+) -> tuple[list[Finding], list[FixSource]]:
+    """Every finding (those that suppression comments silence marked so), and the fixes of the reported ones."""
     if not pending:
-        return [], 0
+        return [], []
     nodes = [p.node for p in pending] + [p.statement for p in pending if p.statement is not None]
     spans = resolve_spans(module, nodes)
     lines = text.splitlines()
     suppressions = suppression_table(text)
-    findings, suppressed = [], 0
+    findings, fixes = [], []
     for p in pending:
         span = spans[id(p.node)]
-        statement_line = spans[id(p.statement)].line if p.statement is not None else span.line
-        if suppressions.is_suppressed(p.rule.code, (span.line, statement_line)):
-            suppressed += 1
-            continue
+        statement_span = spans[id(p.statement)] if p.statement is not None else span
+        silenced = suppressions.is_suppressed(p.rule.code, (span.line, statement_span.line))
         source_line = lines[span.line - 1] if span.line <= len(lines) else ""
-        findings.append(
-            Finding(p.rule.code, p.rule.name, p.message, p.severity, path, span, statement_line, source_line)
-        )
-    return sorted(set(findings), key=lambda f: f.sort_key), suppressed
+        if p.fix is not None and not silenced:
+            fixes.append(p.fix)
+        digest = statement_digest(_statement_source(lines, p.statement, statement_span, span))
+        findings.append(Finding(p.rule.code, p.rule.name, p.message, p.severity, path, span, statement_span.line,
+                                source_line, statement_digest=digest,
+                                suppressed_by=SUPPRESSED_BY_COMMENT if silenced else ""))  # fmt: skip
+    return sorted(set(findings), key=lambda f: f.sort_key), fixes
+
+
+def _statement_source(lines: list[str], statement: libcst.CSTNode | None, statement_span: Span, span: Span) -> str:
+    """The flagged statement's lines; of a compound one (`def`, `if`...) those up to the flagged node, not its body."""
+    simple = statement is None or isinstance(statement, libcst.SimpleStatementLine)
+    last_line = statement_span.end_line if simple else span.end_line
+    return "\n".join(lines[statement_span.line - 1 : last_line])
 
 
 def _failed(path: str, kind: str, message: str) -> FileResult:

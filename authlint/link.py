@@ -10,9 +10,10 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Iterable
 
+from authlint.baseline import statement_digest
 from authlint.facts.file_facts import FileFacts
 from authlint.frameworks import LinkSettings, build_routes
-from authlint.model import FileError, Finding, Route, Severity, Span
+from authlint.model import SUPPRESSED_BY_COMMENT, FileError, Finding, Route, Severity, Span
 from authlint.project import Project
 from authlint.rule import ProjectRule
 
@@ -29,7 +30,7 @@ class LinkResult:
     routes: list[Route] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     errors: list[FileError] = field(default_factory=list)
-    suppressed: int = 0
+    suppressed_findings: list[Finding] = field(default_factory=list)  # silenced by comments
 
 
 def link(
@@ -51,17 +52,19 @@ def link(
         except Exception as exc:  # a rule bug must not take the other rules down
             result.errors.append(_internal_error(rule, exc))
             continue
-        for path, line, column, source_line, message, severity, related in rule.reported:
+        for path, line, column, source_line, message, severity, related, route in rule.reported:
             if rule.code in (ignored or {}).get(path, frozenset()):
                 continue
             file = by_path.get(path)
             table = file.suppressions if file is not None else None
-            if table is not None and table.is_suppressed(rule.code, (line,)):
-                result.suppressed += 1
-                continue
+            silenced = table is not None and table.is_suppressed(rule.code, (line,))
             span = Span(line, column, line, column + len(source_line.strip()))
-            result.findings.append(Finding(rule.code, rule.name, message, severity, path, span, line, source_line, related))
+            suppressed_by = SUPPRESSED_BY_COMMENT if silenced else ""
+            finding = Finding(rule.code, rule.name, message, severity, path, span, line, source_line, related,
+                              statement_digest(source_line), route, suppressed_by)  # fmt: skip
+            (result.suppressed_findings if silenced else result.findings).append(finding)
     result.findings = sorted(set(result.findings), key=lambda f: f.sort_key)
+    result.suppressed_findings = sorted(set(result.suppressed_findings), key=lambda f: f.sort_key)
     return result
 
 

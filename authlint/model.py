@@ -42,6 +42,11 @@ class Severity(enum.IntEnum):
             raise ValueError(f"unknown severity {text!r}; expected one of {choices}") from None
 
 
+# Finding.suppressed_by: an inline `# authlint: ignore[...]` / `# noqa: AL...`, or the baseline file.
+SUPPRESSED_BY_COMMENT = "comment"
+SUPPRESSED_BY_BASELINE = "baseline"
+
+
 class Precision(enum.Enum):
     """How often a finding of the rule is a true positive (SARIF `precision`)."""
 
@@ -88,6 +93,12 @@ class Finding:
     source_line: str = ""
     # Other places that explain the finding: where authentication could have been declared.
     related: tuple[Location, ...] = ()
+    # What identifies the finding whatever line it is on (baselines key on these): a digest of
+    # the flagged statement's source, and for a finding about a route its `Route.label`.
+    statement_digest: str = ""
+    route: str = ""
+    # Why it is not reported: "" (it is), SUPPRESSED_BY_COMMENT or SUPPRESSED_BY_BASELINE.
+    suppressed_by: str = ""
 
     @property
     def sort_key(self) -> tuple:
@@ -118,8 +129,11 @@ class FileResult:
     errors: list[FileError] = field(default_factory=list)
     parsed: bool = False
     suppressed: int = 0  # findings silenced by suppression comments
+    suppressed_findings: list[Finding] = field(default_factory=list)  # those findings, for SARIF
     # What the link phase needs of this file (authlint.facts.file_facts.FileFacts), plain data.
     facts: Any = None
+    # What `--fix` made of the file (authlint.fix.FixedText), plain data; None when unchanged.
+    fixed: Any = None
 
 
 @dataclass
@@ -127,7 +141,10 @@ class ScanResult:
     """The outcome of one `authlint check`, as reporters see it.
 
     `rules` are the enabled rule classes (SARIF lists them as `tool.driver.rules`);
-    `root` is the absolute directory that finding paths are relative to.
+    `root` is the absolute directory that finding paths are relative to. `suppressed`
+    counts the findings silenced by comments or the baseline; `suppressed_findings` are
+    those findings (each with its `suppressed_by`) and `stale_baseline` the baseline
+    entries that matched nothing, as (`authlint.baseline.Key`, count) pairs.
     """
 
     root: str
@@ -137,6 +154,15 @@ class ScanResult:
     rules: tuple = ()
     suppressed: int = 0
     routes: list = field(default_factory=list)  # the Route table, when the link phase ran
+    files: tuple[str, ...] = ()  # the paths of the files scanned
+    suppressed_findings: list[Finding] = field(default_factory=list)
+    stale_baseline: list = field(default_factory=list)
+    fixed: list = field(default_factory=list)  # authlint.fix.FixedFile of each file `--fix` would change
+    files_parsed: int = 0  # how many of the files passed the gates and were parsed with libcst
+
+    @property
+    def baselined(self) -> int:
+        return sum(1 for f in self.suppressed_findings if f.suppressed_by == SUPPRESSED_BY_BASELINE)
 
     @property
     def internal_errors(self) -> list[FileError]:

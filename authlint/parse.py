@@ -56,10 +56,29 @@ class Parsed:
     tree: ast.Module | None
 
 
-def parse(text: str) -> Parsed:
+@dataclass(frozen=True)
+class Screened:
+    """CPython's reading of a source: its tree, or the syntax error it reported (both may be None)."""
+
+    tree: ast.Module | None
+    error: SyntaxError | None
+
+
+def screen(text: str) -> Screened:
+    """CPython's parse of `text`, which `parse` needs first; raises SourceError on what libcst must not see.
+
+    Exposed so that the engine's second gate reads the same tree (authlint.gate) before
+    deciding whether the libcst parse is worth it.
+    """
     if "\x00" in text:
         raise SourceError("parse", "source contains a null byte")
-    tree, cpython_error = _screen_with_cpython(text)
+    return Screened(*_screen_with_cpython(text))
+
+
+def parse(text: str, screened: Screened | None = None) -> Parsed:
+    """libcst's parse of `text`; `screened` is `screen(text)` when the caller already has it."""
+    screened = screened or screen(text)
+    tree, cpython_error = screened.tree, screened.error
     try:
         return Parsed(libcst.parse_module(text), tree)
     except libcst.ParserSyntaxError as exc:

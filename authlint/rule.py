@@ -18,6 +18,8 @@ from authlint.model import Precision, Severity
 
 if TYPE_CHECKING:
     from authlint.context import FileContext
+    from authlint.fix import FixSource
+    from authlint.gate import CodeSignals
     from authlint.model import Location, Route
     from authlint.project import Project
 
@@ -56,6 +58,8 @@ class Rule:
     # of `requires_text` (substring search runs at memory speed; a regex alternation of
     # words, once per rule per file, cost more than parsing the files that pass it).
     requires_words: ClassVar[tuple[str, ...] | None] = None
+    # Whether the rule attaches fixes to (some of) its findings; its docs then say which under `## Fix`.
+    fixable: ClassVar[bool] = False
 
     @classmethod
     def applies_to(cls, modules: frozenset[str], text: str, lowered: str | None = None) -> bool:
@@ -67,6 +71,30 @@ class Rule:
             if not any(word in lowered for word in cls.requires_words):
                 return False
         return cls.requires_text is None or cls.requires_text.search(text) is not None
+
+    # The second gate, on the CPython tree of a file that passed `applies_to` (see authlint.gate).
+    # Node kinds one of which must occur (None: any file): `frozenset({"Eq", "NotEq"})` for a
+    # rule about `==` comparisons.
+    requires_nodes: ClassVar[frozenset[str] | None] = None
+    # Whether `requires_words`/`requires_text` must also match a name or a string literal of
+    # the code, so that comments and docstrings no longer open the gate. Only for rules whose
+    # vocabulary is names (credential terms, API names), never syntax (`DEBUG = True`).
+    words_in_code: ClassVar[bool] = False
+
+    @classmethod
+    def applies_to_code(cls, code: CodeSignals) -> bool:
+        """Whether a file whose code has these signals can matter to the rule (it passed `applies_to`).
+
+        The default checks `requires` against the modules the import statements really import
+        (not a docstring's `import jwt`), then `requires_nodes` and `words_in_code`. A rule may
+        override it with a sharper condition that every one of its findings needs.
+        """
+        if cls.requires is not None and not cls.requires & code.modules:
+            return False
+        if cls.requires_nodes is not None and not code.has_any(cls.requires_nodes):
+            return False
+        return not cls.words_in_code or code.mentions(cls.requires_words, cls.requires_text)
+
     Options: ClassVar[type] = NoOptions
 
     @classmethod
@@ -112,8 +140,11 @@ class FileRule(Rule):
         self.options = options
         self.effective_severity = severity
 
-    def report(self, node: libcst.CSTNode, message: str, severity: Severity | None = None) -> None:
-        self.ctx.report(self, node, message, severity or self.effective_severity)
+    def report(
+        self, node: libcst.CSTNode, message: str, severity: Severity | None = None, fix: FixSource | None = None
+    ) -> None:
+        """Report a finding at `node`; `fix` (a `Fix`, or a callable making one) is applied under `--fix`."""
+        self.ctx.report(self, node, message, severity or self.effective_severity, fix)
 
 
 class ProjectRule(Rule):
@@ -133,18 +164,21 @@ class ProjectRule(Rule):
         self.routes = routes
         self.options = options
         self.effective_severity = severity
-        self.reported: list[tuple[str, int, int, str, str, Severity, tuple[Location, ...]]] = []
+        # (path, line, column, source line, message, severity, related, route label or "")
+        self.reported: list[tuple[str, int, int, str, str, Severity, tuple[Location, ...], str]] = []
 
     def check(self) -> None:
         raise NotImplementedError
 
     def report_at(
         self, path: str, line: int, column: int, source_line: str, message: str,
-        severity: Severity | None = None, related: tuple[Location, ...] = (),
+        severity: Severity | None = None, related: tuple[Location, ...] = (), route: str = "",
     ) -> None:  # fmt: skip
-        self.reported.append((path, line, column, source_line, message, severity or self.effective_severity, related))
+        severity = severity or self.effective_severity
+        self.reported.append((path, line, column, source_line, message, severity, related, route))
 
     def report_route(self, route: Route, message: str, severity: Severity | None = None) -> None:
         """A finding at the route's handler `def` (or class), related to the levels auth could come from."""
         where = route.location
-        self.report_at(where.path, where.line, route.column, route.source_line, message, severity, route.levels)
+        self.report_at(where.path, where.line, route.column, route.source_line, message, severity, route.levels,
+                       route.label)  # fmt: skip

@@ -3,24 +3,34 @@
 Every line that must be flagged carries `# expect: CODE[, CODE...]`; every other line
 must produce nothing from any rule. `check_fixture` compares the two exactly and
 explains the difference line by line.
+
+`vulnerable_x.fixed.py` beside `vulnerable_x.py` is what `--fix` makes of it with only the
+folder's rule selected. It is an expected output, not an annotated fixture: fixing keeps
+the `# expect:` comments of the lines it fixed, so the annotation harness skips it
+(`is_fix_output`) and tests/test_fix.py compares it byte for byte instead.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 import tokenize
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from textwrap import dedent
 
+from authlint.cli import scan
 from authlint.config import Config, file_settings, link_settings, project_rule_settings
 from authlint.engine import FileSettings, analyze_path, analyze_text
 from authlint.facts.file_facts import FileFacts
 from authlint.frameworks import Framework, LinkSettings
 from authlint.link import link
-from authlint.model import FileResult, Route
+from authlint.model import FileResult, Finding, Route
 from authlint.project import Project
 
+FIX_OUTPUT_SUFFIX = ".fixed.py"
 _EXPECT = re.compile(r"#\s*expect:\s*([A-Z0-9, ]+)")
 
 Expectation = set[tuple[int, str]]
@@ -53,6 +63,22 @@ def describe_mismatch(path: str, expected: set[tuple], actual: set[tuple]) -> st
     lines = [f"missing {item[-1]} at {where(item)}" for item in sorted(expected - actual)]
     lines += [f"unexpected {item[-1]} at {where(item)}" for item in sorted(actual - expected)]
     return "\n".join(lines)
+
+
+def is_fix_output(path: Path) -> bool:
+    """An expected `--fix` output (`vulnerable_x.fixed.py`), not a fixture to annotate."""
+    return path.name.endswith(FIX_OUTPUT_SUFFIX)
+
+
+def fix_input(fixed: Path) -> Path:
+    """The fixture a `.fixed.py` file is the expected output of."""
+    return fixed.with_name(fixed.name.removesuffix(FIX_OUTPUT_SUFFIX) + ".py")
+
+
+def fix_file(path: Path, *codes: str) -> FileResult:
+    """`--fix` with only the rules `codes` selected, on one file; nothing is written."""
+    settings = dataclasses.replace(file_settings(Config(select=list(codes))), fix=True)
+    return analyze_path(path, str(path), path.name, settings)
 
 
 def all_rules_settings() -> FileSettings:
@@ -99,3 +125,58 @@ def routes_by_label(framework: Framework, files: dict[str, str], settings: LinkS
 
 def auth_labels(route: Route) -> list[str]:
     return [f"{e.mechanism} [{e.level}]" for e in route.auth]
+
+
+# Gating on and off, for tests/test_gating.py and bench/gate_check.py -------------------
+
+
+@dataclass
+class GatingComparison:
+    """One project scanned with the gates and without: what each parsed and found."""
+
+    files: int
+    parsed_gated: int
+    parsed_ungated: int
+    lost_findings: list[Finding]  # found without gating only: a gate hid them
+    extra_findings: list[Finding]  # found with gating only
+    lost_routes: list[Route]
+    extra_routes: list[Route]
+
+    @property
+    def equal(self) -> bool:
+        return not (self.lost_findings or self.extra_findings or self.lost_routes or self.extra_routes)
+
+    def describe(self) -> str:
+        lines = [f"lost {f.code} at {f.path}:{f.span.line}: {f.message}" for f in self.lost_findings]
+        lines += [f"extra {f.code} at {f.path}:{f.span.line}: {f.message}" for f in self.extra_findings]
+        lines += [f"lost route {r.label} ({r.handler}): {r}" for r in self.lost_routes]
+        lines += [f"extra route {r.label} ({r.handler}): {r}" for r in self.extra_routes]
+        return "\n".join(lines)
+
+
+def compare_gating(root: Path, jobs: int = 1, exclude: list[str] | None = None) -> GatingComparison:
+    """Scan `root` as one project (all rules, file and project, and the Route table) with and without gating."""
+    config = Config(root=root, exclude=exclude, respect_gitignore=False)
+    gated = scan([root], config, jobs, want_routes=True, gating=True)
+    ungated = scan([root], config, jobs, want_routes=True, gating=False)
+    return GatingComparison(
+        files=gated.files_scanned,
+        parsed_gated=gated.files_parsed,
+        parsed_ungated=ungated.files_parsed,
+        lost_findings=_missing_from(ungated.findings, gated.findings),
+        extra_findings=_missing_from(gated.findings, ungated.findings),
+        lost_routes=_missing_from(ungated.routes, gated.routes),
+        extra_routes=_missing_from(gated.routes, ungated.routes),
+    )
+
+
+def _missing_from(items: list, others: list) -> list:
+    """Items (with repetition) that `others` lacks."""
+    remaining = Counter(others)
+    missing = []
+    for item in items:
+        if remaining[item]:
+            remaining[item] -= 1
+        else:
+            missing.append(item)
+    return missing

@@ -131,6 +131,8 @@ def tools_for(corpus: Path, label: str, jobs: int, venv: Path, unavailable: dict
     """The command lines to time over one corpus."""
     bin_ = venv / "bin"
     py = str(AUTHLINT_VENV / "bin" / "python")
+    # Semgrep refuses a scanning root that is a symbolic link (a CI checkout may link the corpus in).
+    corpus = corpus.resolve()
     report = {name: OUT / f"{name}-{label}.json" for name in ("authlint", "bandit", "semgrep")}
     # The corpus sits under bench/.gitignore, so git-aware tools are told not to skip it; semgrep also
     # drops django/test/ through its built-in default .semgrepignore unless told to ignore those files.

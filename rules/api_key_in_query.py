@@ -102,6 +102,7 @@ class ApiKeyInQuery(FileRule):
     cwe = (598,)
     requires = WEB_FRAMEWORKS | outbound.HTTP_CLIENT_MODULES
     requires_words = ("key", "token", "secret", "auth", "passw", "pwd", "jwt", "bearer")
+    words_in_code = True  # the parameter or key name the credential travels under
 
     # Reads from the request's query string ------------------------------------------
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import libcst
 
+from authlint import fix
 from authlint.facts import credentials, literals, request_input, settings
 from authlint.facts.literals import subscript_key
 from authlint.facts.names import dotted_name
@@ -41,6 +42,15 @@ _CONFIG_OBJECTS = frozenset({"settings", "config", "conf"})
 _STORED_KEY = "a request value and a stored key"
 _TEST_PATTERNS = ("test", "tests", "conftest")
 _EQUALITY_METHODS = frozenset({"__eq__", "__ne__", "__hash__"})
+# What calls return, for telling whether both sides of a comparison are str or both bytes.
+_STR_CALLS = frozenset({"str", "hmac.new().hexdigest", "hmac.HMAC().hexdigest"})
+_BYTES_CALLS = frozenset(
+    {"bytes", "hmac.digest", "hmac.new().digest", "hmac.HMAC().digest", "base64.b64encode", "base64.b64decode",
+     "base64.urlsafe_b64encode", "base64.urlsafe_b64decode", "base64.b16encode", "binascii.hexlify"}
+)  # fmt: skip
+_STR_METHODS = frozenset({"hexdigest", "hex", "decode"})
+_BYTES_METHODS = frozenset({"digest", "encode"})
+_SAME_TYPE_METHODS = frozenset({"strip", "lstrip", "rstrip", "lower", "upper", "casefold", "join", "format"})
 _MIN_SECRET_LENGTH = 8
 _MAX_DEPTH = 8
 
@@ -110,6 +120,17 @@ class CredentialTimingComparison(FileRule):
     `secrets.compare_digest` is the same function. To find which of many API keys a request
     carries, store each key's SHA-256 and look the hash up instead of comparing keys.
 
+    ## Fix
+    `--fix` rewrites `a == b` as `hmac.compare_digest(a, b)` and `a != b` as
+    `not hmac.compare_digest(a, b)` (adding `import hmac`) when the comparison is not chained
+    and both sides are known to be `str`, or both `bytes`: literals, f-strings, `+`,
+    `str()`/`bytes()`, `.hexdigest()`/`.digest()`, `.encode()`/`.decode()`, base64, parameters
+    annotated `str` or `bytes`, and local names assigned one of these. `compare_digest`
+    raises `TypeError` for a `str` and `bytes` pair, for `None` (`headers.get("X-Key")`
+    without a default) and for `str` with non-ASCII characters, so a side of unknown type is
+    left for you; after the fix a non-ASCII `str` input fails with that error instead of
+    comparing unequal. `in` and `not in` are never rewritten.
+
     ## References
     - OWASP API Security Top 10 2023, API2: Broken Authentication
     - Python documentation, `hmac.compare_digest`
@@ -125,6 +146,11 @@ class CredentialTimingComparison(FileRule):
     # Every credential name (and `hmac`), and key-like setting and header names.
     requires_text = credentials.terms_pattern(_KINDS, extra=_KEY_SPELLINGS)
     requires_words = credentials.terms_words(_KINDS, extra=_KEY_SPELLINGS)
+    # Every finding is an `==`/`!=`/`in`/`not in` comparison, and the credential name is a name or a
+    # literal of the code (where the value comes from, a header name, a setting), never a comment.
+    requires_nodes = frozenset({"Eq", "NotEq", "In", "NotIn"})
+    words_in_code = True
+    fixable = True
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -162,7 +188,70 @@ class CredentialTimingComparison(FileRule):
         a, b = self._code(left), self._code(right)
         self.report(node, f"`{a} {written} {b}` compares {kind} with `{written}`, which stops at the first "
                     "differing character: response times let an attacker recover the value one character "
-                    f"at a time; use `{negation}hmac.compare_digest({a}, {b})`")  # fmt: skip
+                    f"at a time; use `{negation}hmac.compare_digest({a}, {b})`",
+                    fix=self._constant_time(node, bool(negation)))  # fmt: skip
+
+    def _constant_time(self, node: libcst.Comparison, negated: bool) -> fix.Fix | None:
+        """`hmac.compare_digest(a, b)` for `a == b` when both sides are str or both bytes."""
+        if len(node.comparisons) != 1 or not fix.module_usable(self.ctx, "hmac"):
+            return None
+        left, right = node.left, node.comparisons[0].comparator
+        kind = self._value_type(left, 0)
+        if kind is None or kind != self._value_type(right, 0):
+            return None
+        call = fix.expression("hmac.compare_digest(a, b)")
+        call = call.with_changes(args=(call.args[0].with_changes(value=left), call.args[1].with_changes(value=right)))
+        replacement = libcst.UnaryOperation(libcst.Not(), call) if negated else call
+        return fix.replace(node, replacement.with_changes(lpar=node.lpar, rpar=node.rpar), imports=("hmac",))
+
+    def _value_type(self, expr: libcst.CSTNode | None, depth: int) -> str | None:
+        """"str" or "bytes" when `expr` certainly holds one (never None), else None."""
+        if expr is None or depth > _MAX_DEPTH:
+            return None
+        if isinstance(expr, libcst.SimpleString):
+            return "bytes" if "b" in expr.prefix.lower() else "str"
+        if isinstance(expr, libcst.ConcatenatedString):
+            return self._value_type(expr.left, depth + 1)
+        if isinstance(expr, libcst.FormattedString):
+            return "str"
+        if isinstance(expr, libcst.BinaryOperation) and isinstance(expr.operator, libcst.Add):
+            return self._value_type(expr.left, depth + 1) or self._value_type(expr.right, depth + 1)
+        if isinstance(expr, libcst.Call):
+            return self._call_type(expr, depth)
+        if isinstance(expr, libcst.Name):
+            assigned = self.ctx.resolve(expr)
+            if assigned is not expr:
+                return self._value_type(assigned, depth + 1)
+            return self._parameter_type(expr.value)
+        return None
+
+    def _call_type(self, call: libcst.Call, depth: int) -> str | None:
+        qualified = self.ctx.qualified_name(call.func)
+        if qualified in _STR_CALLS:
+            return "str"
+        if qualified in _BYTES_CALLS:
+            return "bytes"
+        if not isinstance(call.func, libcst.Attribute):
+            return None
+        method = call.func.attr.value
+        if method in _STR_METHODS:
+            return "str"
+        if method in _BYTES_METHODS:
+            return "bytes"
+        return self._value_type(call.func.value, depth + 1) if method in _SAME_TYPE_METHODS else None
+
+    def _parameter_type(self, name: str) -> str | None:
+        """The type of a parameter of the enclosing function annotated `str` or `bytes` (without a default)."""
+        function = self.ctx.enclosing_function
+        if not isinstance(function, libcst.FunctionDef):
+            return None
+        params = function.params
+        for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+            if param.name.value == name and param.default is None and param.annotation is not None:
+                annotation = param.annotation.annotation
+                if isinstance(annotation, libcst.Name) and annotation.value in ("str", "bytes"):
+                    return annotation.value
+        return None
 
     def _check_membership(self, node: libcst.Comparison, left, right) -> None:
         if self._is_constant(left) or self._is_hashed_collection(right):

@@ -130,6 +130,7 @@ class HardcodedCredential(FileRule):
     # Every credential name and key format: a file with neither cannot hold a finding.
     requires_text = credentials.terms_pattern(_KINDS, extra=credentials.KEY_FORMAT_PREFIXES)
     requires_words = credentials.terms_words(_KINDS, extra=credentials.KEY_FORMAT_PREFIXES)
+    words_in_code = True  # the name a literal is bound to, or the key format of the literal itself
 
     @dataclass(frozen=True)
     class Options:

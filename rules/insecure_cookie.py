@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 import libcst
 
+from authlint import fix
 from authlint.facts import settings
 from authlint.facts.literals import subscript_key
 from authlint.facts.names import dotted_name
@@ -22,6 +23,8 @@ _RISKS = {
     "samesite": "browsers attach it to cross-site requests (CSRF)",
 }
 _SPELLED = {"secure": "`secure=True`", "httponly": "`httponly=True`", "samesite": "`samesite`"}
+# What `--fix` passes for an attribute the call does not mention.
+_FIXED_VALUES = {"secure": "True", "httponly": "True", "samesite": '"Lax"'}
 # Starlette's `set_cookie` defaults to `samesite="lax"`; Flask, Django and aiohttp set none.
 _LAX_BY_DEFAULT = frozenset({"starlette", "fastapi"})
 _NO_SAMESITE_DEFAULT = frozenset({"flask", "werkzeug", "django", "aiohttp", "quart", "sanic"})
@@ -100,6 +103,12 @@ class InsecureCookie(FileRule):
     response.set_cookie("session", session_id, secure=True, httponly=True, samesite="Lax")
     ```
 
+    ## Fix
+    `--fix` adds the missing `secure=True`, `httponly=True` and `samesite="Lax"` keywords to
+    the `set_cookie`/`set_signed_cookie` calls it flags. An attribute passed as `False` or
+    `None` is an explicit choice left for you, and so are the settings and
+    `SessionMiddleware` findings.
+
     ## Options
     - `non-production-patterns` (default `["dev", "devel", "develop", "development", "local",
       "test", "tests", "testing", "unittest", "unittests", "conftest", "ci"]`): fnmatch
@@ -131,6 +140,8 @@ class InsecureCookie(FileRule):
     cwe = (614, 1004)
     requires_words = ("set_cookie", "set_signed_cookie", "_cookie_", "sessionmiddleware")
     requires_text = re.compile(r"set_cookie|set_signed_cookie|_COOKIE_(?:SECURE|HTTPONLY|SAMESITE)|SessionMiddleware")
+    words_in_code = True
+    fixable = True
 
     @dataclass(frozen=True)
     class Options:
@@ -162,13 +173,24 @@ class InsecureCookie(FileRule):
         label = self._auth_cookie_label(name_expr, arguments.get("value", 1))
         if label is None:
             return
-        missing = self._missing_attributes(call, func.attr.value == "set_signed_cookie")
+        signed = func.attr.value == "set_signed_cookie"
+        missing = self._missing_attributes(call, signed)
         if not missing or self._in_non_production_code(call):
             return
         flags = _listed([_SPELLED[attribute] for attribute in missing], "or")
         risks = _listed([_RISKS[attribute] for attribute in missing], "and")
         self.report(call, f"{dotted_name(func) or 'set_cookie'}() sets the auth cookie {label} without {flags}: "
-                    f"{risks}; pass `secure=True, httponly=True, samesite=\"Lax\"`")  # fmt: skip
+                    f"{risks}; pass `secure=True, httponly=True, samesite=\"Lax\"`",
+                    fix=self._with_attributes(call, missing, signed))  # fmt: skip
+
+    def _with_attributes(self, call: libcst.Call, missing: list[str], signed: bool) -> fix.Fix | None:
+        """The call with the attributes it does not pass at all added; None if it passes one as False/None."""
+        arguments = self.ctx.arguments(call)
+        passed = [arguments.get(attribute, None if signed else _POSITIONS[attribute]) for attribute in missing]
+        if any(value is not None for value in passed):
+            return None
+        added = [(attribute, fix.expression(_FIXED_VALUES[attribute])) for attribute in missing]
+        return fix.replace(call, fix.with_keywords(call, add=added))
 
     def _auth_cookie_label(self, name_expr, value_expr) -> str | None:
         """How to name the cookie in a message if it is an auth cookie, else None."""

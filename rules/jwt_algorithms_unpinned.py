@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import json
+
 import libcst
 
+from authlint import fix
 from authlint.facts import jwt
 from authlint.model import Precision, Severity
 from authlint.rule import FileRule
@@ -85,6 +88,13 @@ class JwtAlgorithmsUnpinned(FileRule):
     claims = verifier.decode(token, public_key, claims_options=CLAIMS_OPTIONS)
     ```
 
+    ## Fix
+    `--fix` pins a PyJWT or python-jose decode that has no `algorithms=` (or a literal
+    `algorithms=None`) to the algorithm the same module signs with, when every `encode` of
+    that library in the module passes the same literal `algorithm=` (through module
+    constants too): `algorithms=["HS256"]`. Modules that sign with several algorithms, with
+    one chosen at run time or not at all, and mixed allowlists are left for you.
+
     ## References
     - OWASP API Security Top 10 2023, API2: Broken Authentication
     - RFC 8725, JSON Web Token Best Current Practices, sections 2.1 and 3.1
@@ -100,12 +110,21 @@ class JwtAlgorithmsUnpinned(FileRule):
     owasp = ("API2:2023",)
     cwe = (327, 347)
     requires = jwt.JWT_MODULES
+    fixable = True
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # library -> the algorithms its encodes in this module sign with (None: one is not a literal)
+        self._signing: dict[str, set[str | None]] = {}
 
     def visit_Call(self, node: libcst.Call) -> None:
         op = jwt.jwt_operation(self.ctx, node)
         if op is None:
             return
-        if op.kind == jwt.ALGORITHM_ALLOWLIST:
+        if op.kind == jwt.ENCODE:
+            algorithm = self.ctx.literal(op.arg("algorithm"))
+            self._signing.setdefault(op.library, set()).add(algorithm if isinstance(algorithm, str) else None)
+        elif op.kind == jwt.ALGORITHM_ALLOWLIST:
             self._check_mixed(op)
         elif jwt.is_verifying_decode(self.ctx, op):
             self._check_verifier(op)
@@ -122,10 +141,24 @@ class JwtAlgorithmsUnpinned(FileRule):
         allowlist = op.arg("algorithms")
         if allowlist is None and op.has("algorithms") is False:
             self.report(op.call, f"{op.written} is called without `algorithms=`: {_CONSEQUENCE[op.library]}; pass "
-                        "algorithms=[\"RS256\"] with the one algorithm your issuer uses")  # fmt: skip
+                        "algorithms=[\"RS256\"] with the one algorithm your issuer uses",
+                        fix=lambda: self._pinned(op, op.call))  # fmt: skip
         elif allowlist is not None and self.ctx.literal(allowlist) is None:
             self.report(allowlist, f"{op.written} is called with `algorithms=None`: {_CONSEQUENCE[op.library]}; "
-                        "pass algorithms=[\"RS256\"] with the one algorithm your issuer uses")  # fmt: skip
+                        "pass algorithms=[\"RS256\"] with the one algorithm your issuer uses",
+                        fix=lambda: self._pinned(op, allowlist))  # fmt: skip
+
+    def _pinned(self, op: jwt.JwtOperation, where: libcst.BaseExpression) -> fix.Fix | None:
+        """`algorithms=["HS256"]` when the module signs with that one literal algorithm (after the walk)."""
+        signing = self._signing.get(op.library, set())
+        if len(signing) != 1 or None in signing:
+            return None
+        pinned = fix.expression(json.dumps(sorted(signing)))
+        if where is op.call:
+            return fix.replace(op.call, fix.with_keywords(op.call, add=[("algorithms", pinned)]))
+        if isinstance(where, libcst.Name) and where.value == "None":
+            return fix.replace(where, pinned.with_changes(lpar=where.lpar, rpar=where.rpar))
+        return None
 
     def _check_mixed(self, op: jwt.JwtOperation) -> None:
         allowlist = op.arg("algorithms")

@@ -7,6 +7,7 @@ import libcst
 
 from authlint.facts import models, request_input
 from authlint.facts.names import BUILTIN_NAMES, dotted_name
+from authlint.gate import DICT_UNPACK, KWARGS_PARAMETER, KWARGS_UNPACK, CodeSignals
 from authlint.model import Precision, Severity
 from authlint.rule import FileRule
 
@@ -19,6 +20,9 @@ SCHEMA = "schema"  # a Pydantic/marshmallow object the body was validated into: 
 
 # Methods that hand back a mapping's (or a schema's) keys and values as they are.
 _DUMPS = frozenset({"dict", "model_dump", "to_dict", "copy", "items", "keys"})
+# What every finding mentions: a name or literal of these, or a `**` (`User(**data)`, `{**data}`, `**kwargs`).
+_GATE_NAMES = re.compile(r"setattr|__dict__|update|model_validate|parse_obj|__all__|fields|exclude")
+_DOUBLE_STARS = (KWARGS_UNPACK, DICT_UNPACK, KWARGS_PARAMETER)
 _PINNING_KEYWORDS = frozenset({"include", "exclude", "only"})
 # Methods that validate a mapping into a schema object.
 _PARSES = frozenset({"model_validate", "model_validate_json", "parse_obj", "parse_raw", "validate", "load", "loads"})
@@ -143,7 +147,14 @@ class MassAssignment(FileRule):
     owasp = ("API3:2023",)
     cwe = (915,)
     requires = WEB_FRAMEWORKS
-    requires_text = re.compile(r"\*\*|setattr|__dict__|update|model_validate|parse_obj|__all__|fields|exclude")
+    requires_text = re.compile(rf"\*\*|{_GATE_NAMES.pattern}")
+
+    @classmethod
+    def applies_to_code(cls, code: CodeSignals) -> bool:
+        """The text gate on the code alone: `**` as the syntax it is, the rest as names or literals."""
+        if not super().applies_to_code(code):
+            return False
+        return code.has_any(_DOUBLE_STARS) or code.mentions(pattern=_GATE_NAMES)
 
     # Writes in function bodies ---------------------------------------------------------
 

@@ -92,6 +92,7 @@ class OauthImplicitOrPasswordGrant(FileRule):
     requires_text = re.compile(
         r"response_type|grant_type|LegacyApplicationClient|MobileApplicationClient|register_grant|fetch_token"
     )
+    words_in_code = True
 
     # Calls ---------------------------------------------------------------------
 

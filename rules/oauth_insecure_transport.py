@@ -101,6 +101,7 @@ class OauthInsecureTransport(FileRule):
     owasp = ("API2:2023",)
     cwe = (319,)
     requires_words = ("insecure_transport", "http://")
+    words_in_code = True  # an environment variable's name or a URL literal
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -91,6 +91,7 @@ class OauthMissingPkce(FileRule):
     # Library flows need the library imported; hand-built URLs carry `client_id`.
     requires_words = ("client_id", "authlib", "oauthlib")
     requires_text = re.compile(r"client_id|authlib|oauthlib")
+    words_in_code = True
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -100,6 +100,7 @@ class OauthMissingState(FileRule):
     cwe = (352,)
     requires_words = ("client_id", "authlib", "oauthlib", "fetch_token", "fetch_access_token", "authorization_code")
     requires_text = re.compile(r"client_id|authlib|oauthlib|fetch_token|fetch_access_token|authorization_code")
+    words_in_code = True
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -97,6 +97,7 @@ class OpenRedirect(FileRule):
     cwe = (601,)
     requires = WEB_FRAMEWORKS
     requires_words = ("redirect", "httpfound", "httpseeother", "httpmoved", "httpmultiplechoices")
+    words_in_code = True
 
     def visit_Call(self, node: libcst.Call) -> None:
         keyword = _REDIRECTS.get(self.ctx.qualified_name(node.func) or "")

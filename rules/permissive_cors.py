@@ -142,6 +142,7 @@ class PermissiveCors(FileRule):
     owasp = ("API8:2023",)
     cwe = (942,)
     requires_words = ("cors", "access-control-allow-origin")
+    words_in_code = True  # a CORS middleware or setting name, or the header name as a literal
 
     @dataclass(frozen=True)
     class Options:

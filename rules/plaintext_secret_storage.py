@@ -122,6 +122,7 @@ class PlaintextSecretStorage(FileRule):
     # Every spelling of a password or API key: a file with neither stores neither.
     requires_text = credentials.terms_pattern(_STORED_KINDS)
     requires_words = credentials.terms_words(_STORED_KINDS)
+    words_in_code = True
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 import libcst
 
+from authlint import fix
 from authlint.facts.names import dotted_name
 from authlint.model import Precision, Severity
 from authlint.rule import FileRule
@@ -72,6 +73,12 @@ class RequestWithoutTimeout(FileRule):
     response = requests.get(f"{BILLING_API}/invoices/{invoice_id}", timeout=10)
     ```
 
+    ## Fix
+    `--fix` adds `timeout=10` (the `timeout` option) as the last argument of a call that has
+    none, and replaces a literal `timeout=None` (also `httpx.Timeout(None)`) with it. A
+    timeout that is `None` through a name (`timeout=NO_LIMIT`) is left for you: the name may
+    be used elsewhere.
+
     ## Options
     - `timeout` (default `10`): the number of seconds the messages suggest.
 
@@ -94,6 +101,7 @@ class RequestWithoutTimeout(FileRule):
     owasp = ("API4:2023",)
     cwe = (400, 1088)
     requires = frozenset({"requests", "urllib", "httpx"})
+    fixable = True
 
     @dataclass(frozen=True)
     class Options:
@@ -206,12 +214,13 @@ class RequestWithoutTimeout(FileRule):
         timeout = arguments.get("timeout", position)
         seconds = self.options.timeout
         if timeout is None and arguments.has("timeout", position) is False:
+            added = fix.with_keywords(node, add=[("timeout", self._seconds())])
             self.report(node, f"{written} has no `timeout`: it waits for as long as the server keeps the "
                         "connection open, so a slow or hostile upstream can hold this worker forever; pass "
-                        f"`timeout={seconds:g}` (seconds)")  # fmt: skip
+                        f"`timeout={seconds:g}` (seconds)", fix=fix.replace(node, added))  # fmt: skip
         elif timeout is not None and self.ctx.literal(timeout) is None:
             self.report(timeout, f"{written} passes `timeout=None`, which waits forever for a slow or hostile "
-                        f"upstream; pass `timeout={seconds:g}` (seconds)")  # fmt: skip
+                        f"upstream; pass `timeout={seconds:g}` (seconds)", fix=self._replaced(timeout))  # fmt: skip
 
     def _check_not_disabled(self, node: libcst.Call) -> None:
         timeout = self.ctx.arguments(node).get("timeout")
@@ -219,7 +228,17 @@ class RequestWithoutTimeout(FileRule):
             seconds = self.options.timeout
             self.report(timeout, f"`{_spelled(node.func)}()` turns off httpx's 5-second default timeout, so a slow "
                         "or hostile upstream can hold this worker forever; drop `timeout=None` or pass "
-                        f"`timeout={seconds:g}`")  # fmt: skip
+                        f"`timeout={seconds:g}`", fix=self._replaced(timeout))  # fmt: skip
+
+    def _seconds(self) -> libcst.BaseExpression:
+        return fix.expression(f"{self.options.timeout:g}")
+
+    def _replaced(self, timeout: libcst.BaseExpression) -> fix.Fix | None:
+        """`None` or `httpx.Timeout(None)` written in the call, replaced by the configured seconds."""
+        written = timeout.args[0].value if isinstance(timeout, libcst.Call) and timeout.args else timeout
+        if not (isinstance(written, libcst.Name) and written.value == "None"):
+            return None
+        return fix.replace(timeout, self._seconds().with_changes(lpar=timeout.lpar, rpar=timeout.rpar))
 
     def _disables_timeout(self, timeout: libcst.BaseExpression) -> bool:
         if self.ctx.literal(timeout) is None:

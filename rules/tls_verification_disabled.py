@@ -4,6 +4,7 @@ import re
 
 import libcst
 
+from authlint import fix
 from authlint.facts.names import call_label, dotted_name
 from authlint.model import Precision, Severity
 from authlint.rule import FileRule
@@ -28,6 +29,8 @@ _PRIVATE_CA = {
     "ssl": "pass `ssl=ssl.create_default_context(cafile=...)`",
     "verify_ssl": "pass `ssl=ssl.create_default_context(cafile=...)`",
 }
+# Libraries whose calls verify certificates when `verify=` is not given: removing `verify=False` fixes them.
+_VERIFY_BY_DEFAULT = frozenset({"requests", "httpx"})
 _CERT_NONE = frozenset({"ssl.CERT_NONE", "ssl.VerifyMode.CERT_NONE"})
 _CERT_NONE_STRINGS = frozenset({"CERT_NONE", "NONE"})  # urllib3 accepts these for `cert_reqs`
 _UNVERIFIED_CONTEXT = "ssl._create_unverified_context"
@@ -85,6 +88,13 @@ class TlsVerificationDisabled(FileRule):
     response = requests.get("https://payments.internal/api", headers=auth, verify="/etc/ssl/internal-ca.pem")
     ```
 
+    ## Fix
+    `--fix` removes a literal `verify=False` from calls authlint resolves to requests or
+    httpx (functions, sessions and clients), whose default is to verify. Everything else is
+    left for you: `session.verify = False`, aiohttp's `ssl=False`, `ssl.CERT_NONE` contexts,
+    `verify=SOME_NAME` (the name may be used elsewhere), calls on receivers authlint cannot
+    resolve, and a `verify=False` followed by a comment (which would be lost).
+
     ## References
     - OWASP API Security Top 10 2023, API8: Security Misconfiguration
     - Requests documentation, "SSL Cert Verification"
@@ -102,6 +112,7 @@ class TlsVerificationDisabled(FileRule):
     # `verify=`, `.verify =`, `"verify": False`, aiohttp's `ssl=`/`verify_ssl=`, and the ssl module's switches.
     # No import gate: `self.session.verify = False` needs no import in its own file.
     requires_words = ("verify", "ssl", "cert_none", "check_hostname", "unverified_context", "cert_reqs")
+    fixable = True
     requires_text = re.compile(
         r"\b(?:verify|verify_ssl|ssl)['\"]?\s*[=:]|CERT_NONE|check_hostname|unverified_context|cert_reqs"
     )
@@ -150,7 +161,18 @@ class TlsVerificationDisabled(FileRule):
             shown = f"`{keyword}={written}`" + ("" if written == "False" else " (False)")
             self._report(arguments.keyword_args.get(keyword, call), f"{call_label(call)} with {shown} accepts any "
                          "TLS certificate: anyone on the network path can read and change the traffic; remove it "
-                         f"(to trust a private CA, {_PRIVATE_CA[keyword]})")  # fmt: skip
+                         f"(to trust a private CA, {_PRIVATE_CA[keyword]})",
+                         fix=self._removal(call, qualified, keyword, arguments))  # fmt: skip
+
+    def _removal(self, call: libcst.Call, qualified: str | None, keyword: str, arguments) -> fix.Fix | None:
+        """Drop `verify=False` written in a requests or httpx call: their default verifies."""
+        argument = arguments.keyword_args.get(keyword)
+        library = (qualified or "").split(".", 1)[0]
+        if keyword != "verify" or library not in _VERIFY_BY_DEFAULT or argument is None:
+            return None
+        if not (isinstance(argument.value, libcst.Name) and argument.value.value == "False"):
+            return None
+        return fix.replace(call, fix.with_keywords(call, remove=[keyword]))
 
     def _disabling_keywords(self, call: libcst.Call, qualified: str | None) -> dict[str, bool]:
         library = qualified.split(".", 1)[0] if qualified is not None else None
@@ -211,9 +233,9 @@ class TlsVerificationDisabled(FileRule):
     def _is_cert_none(self, expr: libcst.BaseExpression) -> bool:
         return isinstance(expr, (libcst.Name, libcst.Attribute)) and self.ctx.qualified_name(expr) in _CERT_NONE
 
-    def _report(self, node: libcst.CSTNode, message: str) -> None:
+    def _report(self, node: libcst.CSTNode, message: str, fix: fix.Fix | None = None) -> None:
         self._disables_verification = True
-        self.report(node, message)
+        self.report(node, message, fix=fix)
 
 
 def _spelled(expr: libcst.BaseExpression) -> str:

@@ -9,6 +9,7 @@ import libcst
 from authlint.facts import request_input
 from authlint.facts.names import dotted_name
 from authlint.model import Precision, Severity
+from authlint.gate import CodeSignals
 from authlint.rule import FileRule
 from authlint.walk import iter_children
 
@@ -158,6 +159,13 @@ class VerboseErrorResponse(FileRule):
     requires = WEB_FRAMEWORKS
     requires_words = ("except", "traceback", "errorhandler", "exc_info")
     requires_text = re.compile(r"except|traceback|errorhandler|exc_info")
+
+    @classmethod
+    def applies_to_code(cls, code: CodeSignals) -> bool:
+        """The text gate on the code alone: an `except` clause, or the words as names (`exception_handler`)."""
+        if not super().applies_to_code(code):
+            return False
+        return code.has_any(("ExceptHandler",)) or code.mentions(cls.requires_words, cls.requires_text)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 import libcst
 
+from authlint import fix
 from authlint.facts import credentials, settings
 from authlint.facts.literals import string_value
 from authlint.model import Precision, Severity
@@ -32,6 +33,13 @@ _SUGGESTIONS = {
     credentials.SALT: "os.urandom(16) (or let bcrypt/argon2 make the salt)",
     credentials.PASSWORD: "secrets.token_urlsafe(16)",
 }
+# Credentials that are opaque strings of any alphabet and length: `--fix` may make them with `secrets`.
+_TOKEN_STRINGS = frozenset(
+    {credentials.TOKEN, credentials.API_KEY, credentials.SECRET, credentials.SECRET_KEY, credentials.CLIENT_SECRET,
+     credentials.SESSION_ID}
+)  # fmt: skip
+_RANDOM_CHARACTERS = frozenset({"random.choice", "random.choices"})
+_FIX_BYTES = 32
 _TEST_PATTERNS = ("test", "tests", "conftest")
 _MAX_DEPTH = 10
 
@@ -88,6 +96,14 @@ class WeakTokenGeneration(FileRule):
     api_key = secrets.token_urlsafe(32)
     ```
 
+    ## Fix
+    `--fix` replaces a token, API key, secret or session id that is a string of characters
+    drawn with the `random` module, `"".join(random.choices(ALPHABET, k=32))` or
+    `"".join(random.choice(ALPHABET) for _ in range(32))`, by `secrets.token_urlsafe(32)`
+    (at least `min-bytes` bytes), adding `import secrets`. The token's alphabet and length
+    change, which is what a token string may do. One-time codes, salts, passwords and every
+    other construction (uuid, the clock, truncation) are left for you.
+
     ## Options
     - `min-bytes` (default `16`): the fewest random bytes a token may have: `secrets.token_*`
       and `os.urandom` byte counts below it are flagged, and so are strong values cut to
@@ -114,10 +130,12 @@ class WeakTokenGeneration(FileRule):
     cwe = (330, 338)
     # A credential name and a random or clock source somewhere in the file.
     requires_words = credentials.terms_words(_KINDS)
+    fixable = True
     requires_text = credentials.DeferredPattern(
         lambda: rf"\A(?=[\s\S]*?(?:{credentials.terms_pattern(_KINDS).pattern}))"
         r"(?=[\s\S]*?(?:random|Random|uuid|time|hash|secrets|urandom))"
     )
+    words_in_code = True  # a credential name and a generator's name, both in the code
 
     @dataclass(frozen=True)
     class Options:
@@ -169,9 +187,32 @@ class WeakTokenGeneration(FileRule):
         where = culprit if inside else value  # through a local name: report where the credential is set
         what = f"`{name}()` returns a value" if returned else f"`{self._code(target)}` is"
         origin = "" if inside else f" (through `{self._code(value)}`)"
-        fix = _SUGGESTIONS.get(kind, "secrets.token_urlsafe(32)")
+        suggestion = _SUGGESTIONS.get(kind, "secrets.token_urlsafe(32)")
         self.report(where, f"{what} made with `{self._code(culprit)}`{origin}: {why}, so an attacker can guess "
-                    f"{credentials.singular(kind)} values; use {fix}")  # fmt: skip
+                    f"{credentials.singular(kind)} values; use {suggestion}",
+                    fix=self._secrets_token(value, kind) if inside else None)  # fmt: skip
+
+    def _secrets_token(self, value: libcst.BaseExpression, kind: str) -> fix.Fix | None:
+        """`secrets.token_urlsafe(32)` for `"".join(random.choices(...))` and `"".join(random.choice(...) for ...)`."""
+        if kind not in _TOKEN_STRINGS or not fix.module_usable(self.ctx, "secrets"):
+            return None
+        if not (isinstance(value, libcst.Call) and len(value.args) == 1 and isinstance(value.func, libcst.Attribute)):
+            return None
+        joined = value.args[0].value
+        if isinstance(joined, (libcst.GeneratorExp, libcst.ListComp)):
+            joined = joined.elt
+        separator = value.func.value
+        if not (
+            value.func.attr.value == "join"
+            and isinstance(separator, libcst.SimpleString)
+            and string_value(separator) == ""
+            and isinstance(joined, libcst.Call)
+            and self.ctx.qualified_name(joined.func) in _RANDOM_CHARACTERS
+        ):
+            return None
+        count = max(_FIX_BYTES, self.options.min_bytes)
+        replacement = fix.expression(f"secrets.token_urlsafe({count})").with_changes(lpar=value.lpar, rpar=value.rpar)
+        return fix.replace(value, replacement, imports=("secrets",))
 
     def _randomness(self, expr: libcst.CSTNode | None, kind: str, depth: int) -> Verdict | None:
         """Where the randomness of `expr` comes from, as far as it can be followed."""

@@ -19,7 +19,11 @@ def repo() -> Path:
     return REPO
 
 
-SARIF_SCHEMA = REPO.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
+# shared/ sits beside the repository, or beside the folder of worktrees holding it.
+SARIF_SCHEMA = next(
+    (schema for base in REPO.parents if (schema := base / "shared" / "schemas" / "sarif-schema-2.1.0.json").is_file()),
+    REPO.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json",
+)
 
 
 @pytest.fixture(scope="session")

@@ -501,6 +501,26 @@ def test_caller_checks_are_conditions_comparing_the_caller_with_a_value() -> Non
     assert data_access.caller_checks(functions["not_checks"]) == []
 
 
+def test_a_conditional_expression_checks_as_an_if_statement_does() -> None:
+    functions = facts_of(
+        """
+        def order_of(owner, order_id):
+            order = ORDERS.get(order_id)
+            return order if order is not None and order["owner"] == owner else None
+
+        def mine(current_user, doc):
+            return doc if not doc.owner_id != current_user.id else None
+
+        def picked(order, owner):
+            return order["owner"] == owner
+        """
+    )
+    assert data_access.owner_comparisons(functions["order_of"]) == [('order["owner"]', "owner")]
+    assert data_access.caller_checks(functions["mine"]) == ["doc.owner_id != current_user.id"]
+    # A comparison whose value is returned decides nothing here.
+    assert data_access.owner_comparisons(functions["picked"]) == []
+
+
 def test_caller_checks_include_the_owner_checks_made_in_a_condition() -> None:
     function = facts_of(
         """

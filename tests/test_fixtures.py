@@ -10,7 +10,7 @@ from authlint.cli import scan
 from authlint.config import Config
 from authlint.registry import all_rules
 from authlint.rule import FileRule
-from authlint.testing import check_fixture, describe_mismatch, expected_findings
+from authlint.testing import FIX_OUTPUT_SUFFIX, check_fixture, describe_mismatch, expected_findings, is_fix_output
 
 from conftest import FIXTURES, REPO
 
@@ -21,7 +21,10 @@ APPS = FIXTURES / "apps"
 
 
 def fixture_files() -> list[Path]:
-    return sorted(p for p in FIXTURES.rglob("*.py") if BAD_INPUT not in p.parents and APPS not in p.parents)
+    """Annotated fixtures; expected `--fix` outputs are checked by tests/test_fix.py instead."""
+    return sorted(
+        p for p in FIXTURES.rglob("*.py") if BAD_INPUT not in p.parents and APPS not in p.parents and not is_fix_output(p)
+    )
 
 
 @pytest.mark.parametrize("path", fixture_files(), ids=lambda p: str(p.relative_to(FIXTURES)))
@@ -39,7 +42,8 @@ def test_scanning_the_fixtures_folder_reports_exactly_the_annotated_lines(monkey
     the others' routes. Each fixture is its own project in the per-file test above.
     """
     monkeypatch.chdir(REPO)
-    result = scan([Path("fixtures")], Config(root=REPO, extend_exclude=["fixtures/apps/"]), jobs=2)
+    excluded = ["fixtures/apps/", f"*{FIX_OUTPUT_SUFFIX}"]
+    result = scan([Path("fixtures")], Config(root=REPO, extend_exclude=excluded), jobs=2)
     file_rules = {rule.code for rule in all_rules() if issubclass(rule, FileRule)}
     actual = {(f.path, f.span.line, f.code) for f in result.findings if f.code in file_rules}
     expected = set()

@@ -315,6 +315,8 @@ def test_json_matches_the_documented_schema() -> None:
         "findings": 2,
         "by_severity": {"critical": 1, "high": 0, "medium": 1, "low": 0},
         "suppressed": 2,
+        "baselined": 0,
+        "stale_baseline_entries": 0,
     }
     first = document["findings"][0]
     assert first == {

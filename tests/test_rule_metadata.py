@@ -10,7 +10,7 @@ from authlint.cli import rules_markdown
 from authlint.model import Precision, Severity
 from authlint.registry import all_rules, rule_module_name
 from authlint.rule import CODE_PATTERN, DOC_HEADINGS, NAME_PATTERN, FileRule, ProjectRule
-from authlint.testing import expected_findings
+from authlint.testing import expected_findings, is_fix_output
 
 from conftest import FIXTURES, REPO
 
@@ -53,6 +53,9 @@ def test_docstring_has_the_fixed_headings(rule) -> None:
     # every rule takes a `severity` override.
     if rule.option_fields() or "## Options" in found:
         headings.insert(headings.index("## References"), "## Options")
+    # `## Fix` says what `--fix` changes: required of fixable rules, wrong on the others.
+    if rule.fixable:
+        headings.insert(headings.index("## Use instead") + 1, "## Fix")
     assert found == headings
     for heading in headings:
         assert rule.doc_section(heading[3:]), f"{rule.code}: {heading} is empty"
@@ -68,13 +71,19 @@ def test_options_are_documented(rule) -> None:
 @pytest.mark.parametrize("rule", RULES, ids=by_code)
 def test_rule_has_vulnerable_and_safe_fixtures(rule) -> None:
     folder = FIXTURES / rule_module_name(rule)
-    vulnerable = sorted(folder.glob("vulnerable_*.py"))
+    vulnerable = sorted(p for p in folder.glob("vulnerable_*.py") if not is_fix_output(p))
     safe = sorted(folder.glob("safe_*.py"))
     assert vulnerable, f"no fixtures/{folder.name}/vulnerable_*.py"
     assert safe, f"no fixtures/{folder.name}/safe_*.py"
     for path in vulnerable:
         codes = {code for _, code in expected_findings(path.read_text(encoding="utf-8"))}
         assert rule.code in codes, f"{path.name} expects no {rule.code}"
+
+
+@pytest.mark.parametrize("rule", RULES, ids=by_code)
+def test_fixable_rules_and_only_they_have_expected_fix_outputs(rule) -> None:
+    outputs = sorted((FIXTURES / rule_module_name(rule)).glob("vulnerable_*.fixed.py"))
+    assert bool(outputs) == rule.fixable, f"{rule.code}: fixable={rule.fixable} but {len(outputs)} .fixed.py files"
 
 
 def test_readme_rules_table_is_current() -> None:

@@ -315,6 +315,7 @@ class DataAccessCollector:
         self._consumed: set[int] = set()
         self._decorators: set[int] = set()
         self._loop_targets: dict[int, frozenset[str]] = {}
+        self._conditional_tests: set[int] = set()  # comparisons that decide a conditional expression
         self._finished: list[_Frame] = []
         # dict-store accesses found, with the facts of their function; lines resolved at the end
         self._stores: list[tuple[FunctionFacts, libcst.CSTNode, Access]] = []
@@ -428,6 +429,10 @@ class DataAccessCollector:
         for name in targets:
             frame.values.setdefault(name, []).append(node.iter)
         self._loop_targets[id(_unawait(node.iter))] = targets
+
+    def visit_IfExp(self, node: libcst.IfExp) -> None:
+        """`return order if order["owner"] == owner else None`: a check as much as an `if` statement is."""
+        self._conditional_tests.update(id(c) for c in _comparisons_in(node.test))
 
     def visit_Comparison(self, node: libcst.Comparison) -> None:
         frame = self._frame
@@ -944,12 +949,7 @@ class DataAccessCollector:
     def _caller_check(self, node: libcst.Comparison, sides: list[libcst.BaseExpression]) -> None:
         """`if order.owner_id != current_user.id:`, `assert request.user in doc.editors.all()`:
         the caller compared, in a condition, with something that is not a constant."""
-        statements = self.ctx.tracker.statements
-        statement = statements[-1] if statements else None
-        if isinstance(statement, libcst.SimpleStatementLine):
-            if not any(isinstance(small, libcst.Assert) for small in statement.body):
-                return
-        elif not isinstance(statement, (libcst.If, libcst.While)):
+        if id(node) not in self._conditional_tests and not self._in_condition_statement():
             return
         callers = [s for s in sides if self._is_caller(s)]
         others = [s for s in sides if s not in callers and not _is_constant(self.ctx, s)]
@@ -960,6 +960,14 @@ class DataAccessCollector:
         for owner in owners:  # `order.user_id != claims["sub"]`: whether `claims["sub"]` is the caller is the link phase's call
             pairs = [(source_text(owner), source_text(s)) for s in sides if s is not owner and not _is_constant(self.ctx, s)]
             self._record(OWNER_COMPARISONS, pairs, innermost=True)  # type: ignore[arg-type]
+
+    def _in_condition_statement(self) -> bool:
+        """Inside an `if`, `while` or `assert` statement (its test, as far as checks go)."""
+        statements = self.ctx.tracker.statements
+        statement = statements[-1] if statements else None
+        if isinstance(statement, libcst.SimpleStatementLine):
+            return any(isinstance(small, libcst.Assert) for small in statement.body)
+        return isinstance(statement, (libcst.If, libcst.While))
 
     def _is_caller(self, expr: libcst.CSTNode) -> bool:
         """The current user: as `_is_principal` sees it, or aiohttp's `request["user"]`."""
@@ -1394,6 +1402,17 @@ def _unconvert(ctx: FileContext, expr: libcst.CSTNode) -> libcst.CSTNode:
     while isinstance(expr, libcst.Call) and len(expr.args) == 1 and (dotted_name(expr.func) or "") in _CONVERTERS:
         expr = expr.args[0].value
     return expr
+
+
+def _comparisons_in(test: libcst.BaseExpression) -> list[libcst.Comparison]:
+    """The comparisons a condition is made of: `a == b and not c in d`."""
+    if isinstance(test, libcst.Comparison):
+        return [test]
+    if isinstance(test, libcst.BooleanOperation):
+        return _comparisons_in(test.left) + _comparisons_in(test.right)
+    if isinstance(test, libcst.UnaryOperation) and isinstance(test.operator, libcst.Not):
+        return _comparisons_in(test.expression)
+    return []
 
 
 def _names_owner(ctx: FileContext, expr: libcst.CSTNode) -> bool:

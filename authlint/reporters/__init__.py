@@ -1,4 +1,4 @@
-"""Output formats: console (full, concise), JSON, SARIF and GitHub Actions annotations.
+"""Output formats: console (full, concise), JSON, SARIF, GitHub Actions annotations and GitLab Code Quality.
 
 Every reporter is a pure function from a `ScanResult` to text; writing it anywhere is the
 caller's business (`write_atomic` for files). Helpers that more than one format needs
@@ -14,7 +14,7 @@ from pathlib import Path, PurePath
 from authlint.model import ScanResult
 from authlint.rule import Rule
 
-FORMATS = ("full", "concise", "json", "sarif", "github")
+FORMATS = ("full", "concise", "json", "sarif", "github", "gitlab")
 CONSOLE_FORMATS = ("full", "concise")
 DOCS_URL = "https://github.com/authlint/authlint/blob/main/docs/rules.md"
 
@@ -28,8 +28,10 @@ def render(
     width: int | None = None,
     category: str | None = None,
     quiet: bool = False,
+    include_suppressed: bool = False,
 ) -> str:
-    """The report of `result` in `format`; `color`, `statistics` and `quiet` only affect console formats."""
+    """The report of `result` in `format`; `color`, `statistics` and `quiet` only affect console formats,
+    `category` and `include_suppressed` only SARIF."""
     # Imported here so that importing the package (for `FORMATS`) stays cheap and the
     # format modules can import the helpers below without a cycle.
     if format in CONSOLE_FORMATS:
@@ -43,15 +45,19 @@ def render(
     if format == "sarif":
         from authlint.reporters.sarif import render_sarif
 
-        return render_sarif(result, category=category)
+        return render_sarif(result, category=category, include_suppressed=include_suppressed)
     if format == "github":
         from authlint.reporters.github import render_github
 
         return render_github(result)
+    if format == "gitlab":
+        from authlint.reporters.gitlab import render_gitlab
+
+        return render_gitlab(result)
     raise ValueError(f"unknown format {format!r}; expected one of {', '.join(FORMATS)}")
 
 
-def write_atomic(path: str | os.PathLike, text: str) -> None:
+def write_atomic(path: str | os.PathLike, text: str, encoding: str = "utf-8") -> None:
     """Replace the file at `path` with `text`: readers see the old file or the new one, never half of one.
 
     A target that exists and is not a regular file (`/dev/null`, `/dev/stdout`, a FIFO) is
@@ -59,12 +65,12 @@ def write_atomic(path: str | os.PathLike, text: str) -> None:
     """
     target = Path(path)
     if target.exists() and not target.is_file():
-        with target.open("w", encoding="utf-8", newline="") as handle:
+        with target.open("w", encoding=encoding, newline="") as handle:
             handle.write(text)
         return
     handle = tempfile.NamedTemporaryFile(
         mode="w",
-        encoding="utf-8",
+        encoding=encoding,
         newline="",
         delete=False,
         dir=target.parent,

@@ -62,6 +62,9 @@ def render_console(
     if statistics and findings:
         console.print()
         console.print(statistics_table(findings))
+    if statistics and result.stale_baseline:
+        console.print()
+        console.print(stale_baseline_table(result.stale_baseline))
     # Table cells are padded to their column width; trailing blanks only get in the way.
     return "".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines())
 
@@ -143,7 +146,12 @@ def summary_line(result: ScanResult, findings: list[Finding]) -> str:
     else:
         parts = [f"[bold green]All checks passed:[/] 0 findings in {files}."]
     if result.suppressed:
-        parts.append(f"{result.suppressed} suppressed.")
+        by_baseline = f" ({result.baselined} by the baseline)" if result.baselined else ""
+        parts.append(f"{result.suppressed} suppressed{by_baseline}.")
+    stale = sum(count for _, count in result.stale_baseline)
+    if stale:
+        entries = "entry matches" if stale == 1 else "entries match"
+        parts.append(f"[yellow]{stale} baseline {entries} nothing[/] (--statistics lists them).")
     unanalysed = len({warning.path for warning in result.file_warnings})
     if unanalysed:
         parts.append(f"[yellow]{_plural(unanalysed, 'file')} could not be analysed.[/]")
@@ -181,6 +189,19 @@ def statistics_table(findings: list[Finding]) -> Table:
             Text(names[code]),
             Text(severity.label, style=SEVERITY_STYLES[severity]),
         )
+    return table
+
+
+def stale_baseline_table(stale: list) -> Table:
+    """Baseline entries that matched nothing: fixed, or edited so they are reported again."""
+    table = Table(title="Stale baseline entries (--write-baseline prunes them)", title_justify="left",
+                  box=None, show_edge=False, pad_edge=False)  # fmt: skip
+    table.add_column("Count", justify="right")
+    table.add_column("Code")
+    table.add_column("Path")
+    table.add_column("Finding about")
+    for key, count in stale:
+        table.add_row(str(count), Text(key.code, style="bold"), Text(key.path), Text(key.subject))
     return table
 
 

@@ -10,7 +10,9 @@ appear without a bump. The document is one object::
         "files_scanned": 12,          # files discovered and attempted
         "findings": 3,                # len(findings)
         "by_severity": {"critical": 1, "high": 1, "medium": 1, "low": 0},
-        "suppressed": 2               # findings silenced by comments, config or baseline
+        "suppressed": 2,              # findings silenced by comments or the baseline
+        "baselined": 1,               # of those, hidden by the baseline
+        "stale_baseline_entries": 0   # baseline entries that matched nothing (see --statistics)
       },
       "findings": [                   # sorted by path, line, column, code
         {
@@ -71,6 +73,8 @@ def summary(result: ScanResult, findings: list[Finding]) -> dict[str, Any]:
         "findings": len(findings),
         "by_severity": by_severity,
         "suppressed": result.suppressed,
+        "baselined": result.baselined,
+        "stale_baseline_entries": sum(count for _, count in result.stale_baseline),
     }
 
 

@@ -4,6 +4,13 @@ The log is built from `sarif_om` objects. sarif-om has no JSON writer, so `to_js
 walks its attrs classes by their `schema_property_name` metadata, leaving out what is
 unset or at its schema default, except `level`: GitHub treats a missing level as
 "warning" whatever the rule says, so it is always written.
+
+Suppressed findings are left out by default: GitHub code scanning opens an alert for
+every result it is sent, suppressions or not. `include_suppressed` keeps them, and then
+every result carries `suppressions` (SARIF 2.1.0 §3.27.23): `[]` when reported,
+`inSource` when a `# authlint: ignore[...]` / `# noqa: AL...` comment silenced it,
+`external` when the baseline hid it. Per-file-ignores are configuration, like `ignore`:
+the rule does not run on those files, so there is nothing to include.
 """
 
 from __future__ import annotations
@@ -34,12 +41,13 @@ from sarif_om import (
     Run,
     RunAutomationDetails,
     SarifLog,
+    Suppression,
     Tool,
     ToolComponent,
 )
 
 import authlint
-from authlint.model import FileError, Finding, ScanResult
+from authlint.model import SUPPRESSED_BY_BASELINE, SUPPRESSED_BY_COMMENT, FileError, Finding, ScanResult
 from authlint.reporters import posix_path, rule_description, rule_help_markdown, rule_help_uri
 from authlint.rule import Rule
 
@@ -48,17 +56,19 @@ SARIF_VERSION = "2.1.0"
 SRCROOT = "%SRCROOT%"
 INFORMATION_URI = "https://github.com/authlint/authlint"
 ALWAYS_WRITTEN = frozenset({"level"})
+SUPPRESSION_KINDS = {SUPPRESSED_BY_COMMENT: "inSource", SUPPRESSED_BY_BASELINE: "external"}
 
 
-def render_sarif(result: ScanResult, *, category: str | None = None) -> str:
-    log = to_json(build_log(result, category=category))
+def render_sarif(result: ScanResult, *, category: str | None = None, include_suppressed: bool = False) -> str:
+    log = to_json(build_log(result, category=category, include_suppressed=include_suppressed))
     # sarif-om declares `runs` first; readers expect the header keys at the top.
     ordered = {"$schema": log.pop("$schema"), "version": log.pop("version"), **log}
     return json.dumps(ordered, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
 
 
-def build_log(result: ScanResult, *, category: str | None = None) -> SarifLog:
-    findings = sorted(result.findings, key=lambda finding: finding.sort_key)
+def build_log(result: ScanResult, *, category: str | None = None, include_suppressed: bool = False) -> SarifLog:
+    reported = [*result.findings, *result.suppressed_findings] if include_suppressed else result.findings
+    findings = sorted(reported, key=lambda finding: finding.sort_key)
     descriptors = rule_descriptors(result.rules, findings)
     rule_index = {descriptor.id: index for index, descriptor in enumerate(descriptors)}
     run = Run(
@@ -71,7 +81,7 @@ def build_log(result: ScanResult, *, category: str | None = None) -> SarifLog:
                 rules=descriptors,
             )
         ),
-        results=sarif_results(findings, rule_index, result.root),
+        results=sarif_results(findings, rule_index, result.root, include_suppressed),
         column_kind="unicodeCodePoints",
         original_uri_base_ids={SRCROOT: ArtifactLocation(uri=root_uri(result.root))},
         invocations=[invocation(result, rule_index)],
@@ -123,12 +133,25 @@ def bare_descriptor(finding: Finding) -> ReportingDescriptor:
     )
 
 
-def sarif_results(findings: list[Finding], rule_index: dict[str, int], root: str) -> list[Result]:
+def sarif_results(
+    findings: list[Finding], rule_index: dict[str, int], root: str, with_suppressions: bool = False
+) -> list[Result]:
     fingerprints = line_hashes(findings)
-    return [
+    results = [
         sarif_result(finding, rule_index[finding.code], root, fingerprint)
         for finding, fingerprint in zip(findings, fingerprints)
     ]
+    if with_suppressions:
+        for result, finding in zip(results, findings):
+            result.suppressions = suppressions(finding)
+    return results
+
+
+def suppressions(finding: Finding) -> list[Suppression]:
+    """Why the finding is not reported; `[]` says it is (and that suppressions were looked for)."""
+    if not finding.suppressed_by:
+        return []
+    return [Suppression(kind=SUPPRESSION_KINDS[finding.suppressed_by])]
 
 
 def sarif_result(finding: Finding, index: int, root: str, fingerprint: str) -> Result:
