@@ -28,7 +28,7 @@ from authlint.config import (
     load_config,
     project_rule_settings,
 )
-from authlint.discovery import Discovery, SourceFile
+from authlint.discovery import Discovery, SourceFile, resolve_path
 from authlint.engine import FileSettings, ignored_codes
 from authlint.link import link
 from authlint.model import FileError, FileResult, ScanResult, Severity
@@ -191,8 +191,8 @@ def _project_context(
     """
     if not any(path.is_file() for path in paths):
         return []
-    named = {file.path.resolve() for file in files}
-    others = [file for file in discovery.files([config.root]) if file.path.resolve() not in named]
+    named = {resolve_path(file.path) for file in files}
+    others = [file for file in discovery.files([config.root]) if resolve_path(file.path) not in named]
     facts_only = dataclasses.replace(settings, rules=())
     return analyze_files(others, facts_only, jobs)
 

@@ -22,7 +22,7 @@ from authlint.facts.data_access import DataAccessCollector
 from authlint.facts.file_facts import FactsCollector, import_facts
 from authlint.frameworks import wants_facts
 from authlint.model import FileError, FileResult, Finding, Severity
-from authlint.parse import Parsed, SourceError, decode, parse
+from authlint.parse import Parsed, SourceError, decode, parse, read_source
 from authlint.positions import resolve_spans
 from authlint.rule import FileRule
 from authlint.suppress import suppression_table
@@ -81,11 +81,7 @@ def ignored_codes(settings: FileSettings, relative_path: str) -> frozenset[str]:
 
 def analyze_path(path: Path, display_path: str, config_relative_path: str, settings: FileSettings) -> FileResult:
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        return _failed(display_path, "read", f"cannot read: {exc.strerror or exc}")
-    try:
-        source = decode(data)
+        source = decode(read_source(path))
     except SourceError as exc:
         return _failed(display_path, exc.kind, exc.message)
     ignored = ignored_codes(settings, config_relative_path)
