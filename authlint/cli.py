@@ -116,6 +116,8 @@ def main() -> None:
 @click.option("--statistics", is_flag=True, help="Show counts per rule.")
 @click.option("--config", "config_file", type=click.Path(path_type=Path), help="Use this configuration file.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes [default: CPU count].")
+@click.option("--file-timeout", type=click.FloatRange(min=0), metavar="SECONDS",
+              help="Skip a file that takes longer to analyse, reporting it [default: 30; 0: no limit].")  # fmt: skip
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only: no summary, no warnings.")
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
               help="Colored console output (NO_COLOR and FORCE_COLOR are honoured in auto).")  # fmt: skip
@@ -147,7 +149,7 @@ def _effective_config(first_path: Path, options: dict[str, Any]) -> Config:
     config.extend_exclude += _split_codes(options["extend_exclude"])
     if options["fail_on"]:
         config.fail_on = Severity.parse(options["fail_on"])
-    for key in ("force_exclude", "respect_gitignore"):
+    for key in ("force_exclude", "respect_gitignore", "file_timeout"):
         if options[key] is not None:
             setattr(config, key, options[key])
     return config
@@ -159,7 +161,7 @@ def scan(paths: list[Path], config: Config, jobs: int, want_routes: bool = False
                           config.force_exclude)  # fmt: skip
     files = discovery.files(paths)
     settings = file_settings(config, collect_facts=True if want_routes else None)
-    results = analyze_files(files, settings, jobs)
+    results = analyze_files(files, settings, jobs, config.file_timeout)
     findings = [f for r in results for f in r.findings]
     errors = [e for r in results for e in r.errors]
     suppressed = sum(r.suppressed for r in results)
@@ -194,7 +196,7 @@ def _project_context(
     named = {resolve_path(file.path) for file in files}
     others = [file for file in discovery.files([config.root]) if resolve_path(file.path) not in named]
     facts_only = dataclasses.replace(settings, rules=())
-    return analyze_files(others, facts_only, jobs)
+    return analyze_files(others, facts_only, jobs, config.file_timeout)
 
 
 def _report(result: ScanResult, options: dict[str, Any]) -> None:
@@ -257,7 +259,7 @@ def routes(paths: tuple[Path, ...], **options: Any) -> None:
         if not path.exists():
             raise UsageError(f"path {str(path)!r} does not exist")
     defaults = {key: () for key in ("select", "ignore", "extend_select")}
-    defaults.update(fail_on=None, force_exclude=None, respect_gitignore=None)
+    defaults.update(fail_on=None, force_exclude=None, respect_gitignore=None, file_timeout=None)
     config = _effective_config(paths[0], {**defaults, **options})
     result = scan(list(paths), config, options["jobs"] or default_jobs(), want_routes=True)
     _print_errors([e for e in result.errors if not e.is_internal], quiet=False)

@@ -8,11 +8,18 @@ since when. A worker past the time limit is killed and replaced, and its item is
 reported lost ("timeout"); a worker that dies on its own (a segfault in native code, the
 OOM killer) costs the item it was on ("crash"). The rest of its batch goes back to the
 queue. Results are stored by input position, so their order never depends on timing.
+
+The limit counts the CPU time the worker spends on the item (read from /proc on Linux),
+not the time on the clock: on a machine shared with other work, a file that needs 10 s
+of CPU must not be skipped one run and analysed the next. A worker that is stuck without
+using CPU (a read that never returns) is stopped by the clock after `_WALL_FACTOR` times
+the limit; where /proc is missing, the clock is all there is.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
 import time
 import traceback
@@ -30,6 +37,9 @@ Lost = Callable[[Item, str, str, str], Result]
 # Enough items per message that pipe traffic is negligible next to a parse, few enough
 # that the last batches still spread over the workers and a crash re-queues little.
 MAX_BATCH = 32
+# A worker idle on the clock for this many times the limit is stuck, CPU or not.
+_WALL_FACTOR = 10
+_TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 @dataclass
@@ -37,7 +47,20 @@ class _Worker(Generic[Item]):
     process: multiprocessing.process.BaseProcess
     connection: Connection
     batch: deque[int] = field(default_factory=deque)  # positions sent and not answered; [0] is in progress
-    since: float = 0.0  # when the parent last saw this worker start an item
+    since: float = 0.0  # when the parent last saw this worker start an item (clock)
+    since_cpu: float | None = None  # the worker's CPU time then, where it can be read
+
+    def mark_start(self) -> None:
+        self.since = time.monotonic()
+        self.since_cpu = _cpu_seconds(self.process.pid)
+
+    def elapsed(self) -> tuple[float, float]:
+        """Seconds on the current item: (CPU, or the clock where CPU cannot be read; the clock)."""
+        wall = time.monotonic() - self.since
+        cpu = _cpu_seconds(self.process.pid)
+        if cpu is None or self.since_cpu is None:
+            return wall, wall
+        return cpu - self.since_cpu, wall
 
 
 def map_supervised(
@@ -103,23 +126,29 @@ class _Supervisor(Generic[Item, Result]):
         if batch:
             worker.connection.send([self._items[position] for position in batch])
             worker.batch.extend(batch)
-            worker.since = time.monotonic()
+            worker.mark_start()
 
     def _wait_time(self, busy: list[_Worker[Item]]) -> float | None:
         if self._timeout is None:
             return None
-        deadline = min(worker.since for worker in busy) + self._timeout
-        return max(0.0, deadline - time.monotonic())
+        # CPU time advances no faster than the clock, so the smallest budget left is a safe sleep.
+        return max(0.0, min(self._budget_left(worker) for worker in busy))
+
+    def _budget_left(self, worker: _Worker[Item]) -> float:
+        assert self._timeout is not None
+        cpu, wall = worker.elapsed()
+        return min(self._timeout - cpu, self._timeout * _WALL_FACTOR - wall)
 
     def _service(self, worker: _Worker[Item]) -> _Worker[Item]:
         """Take the worker's answers; a worker that died or overran is replaced."""
         try:
             while worker.batch and worker.connection.poll():
-                self._record(worker.batch.popleft(), worker.connection.recv())
-                worker.since = time.monotonic()
+                answer = worker.connection.recv()
+                self._record(worker.batch.popleft(), answer)
+                worker.mark_start()
         except (EOFError, OSError):
             return self._replace(worker, "crash", _death_message(worker.process))
-        if worker.batch and self._timeout is not None and time.monotonic() - worker.since > self._timeout:
+        if worker.batch and self._timeout is not None and self._budget_left(worker) <= 0:
             return self._replace(worker, "timeout", f"took longer than {self._timeout:g} s")
         return worker
 
@@ -174,6 +203,17 @@ def _death_message(process: multiprocessing.process.BaseProcess) -> str:
     else:
         how = f"exit code {code}"
     return f"the worker process analysing it died ({how})"
+
+
+def _cpu_seconds(pid: int | None) -> float | None:
+    """User + system CPU seconds of a running process (all its threads), or None where unknown."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            # the command name (field 2) may hold spaces; the fields after it are plain numbers
+            fields = handle.read().rsplit(b")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _TICKS_PER_SECOND
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def _context() -> multiprocessing.context.BaseContext:
