@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,8 @@ def repo() -> Path:
     return REPO
 
 
-SARIF_SCHEMA = REPO.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
+# shared/ sits beside the main checkout; a git worktree elsewhere names it with AUTHLINT_SARIF_SCHEMA.
+SARIF_SCHEMA = Path(os.environ.get("AUTHLINT_SARIF_SCHEMA", REPO.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"))
 
 
 @pytest.fixture(scope="session")
