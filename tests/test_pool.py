@@ -205,3 +205,37 @@ def test_a_worker_crash_costs_one_file_and_never_the_report(
     ]
     assert {(f["path"], f["line"]) for f in document["findings"]} == {(f"app_{i:02}.py", 5) for i in range(40)}
     assert document["summary"]["files_scanned"] == 41
+
+
+@pytest.mark.parametrize("value", ['"30"', "-1", "true", "inf", "[30]"])
+def test_file_timeout_in_config_must_be_a_number_of_seconds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pyproject.toml").write_text(f"[tool.authlint]\nfile-timeout = {value}\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", "."])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"authlint: error: pyproject.toml [tool.authlint]: 'file-timeout' must be a number of seconds (0 for no limit),"
+        f" like 30; got {CONFIG_VALUES[value]!r}\n"
+    )
+
+
+CONFIG_VALUES = {'"30"': "30", "-1": -1, "true": True, "inf": float("inf"), "[30]": [30]}
+
+
+def test_file_timeout_from_config_reaches_the_runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    limits = []
+    real = authlint.runner.analyze_files
+
+    def spy(files, settings, jobs, timeout=authlint.runner.DEFAULT_FILE_TIMEOUT):
+        limits.append(timeout)
+        return real(files, settings, jobs, timeout)
+
+    monkeypatch.setattr("authlint.cli.analyze_files", spy)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pyproject.toml").write_text("[tool.authlint]\nfile-timeout = 2.5\n", encoding="utf-8")
+    (tmp_path / "app.py").write_text(VULNERABLE, encoding="utf-8")
+    assert CliRunner().invoke(main, ["check", "."]).exit_code == 1
+    assert CliRunner().invoke(main, ["check", ".", "--file-timeout", "7"]).exit_code == 1
+    assert limits == [2.5, 7.0]
