@@ -51,6 +51,7 @@ from authlint import __version__, runner
 from authlint.discovery import SourceFile
 from authlint.engine import FileSettings, ignored_codes
 from authlint.model import FileResult, ScanResult
+from authlint.parse import SourceError, read_source
 
 CACHE_DIR_NAME = ".authlint_cache"
 CACHE_DIR_ENV = "AUTHLINT_CACHE_DIR"
@@ -273,21 +274,22 @@ class ResultCache:
     @staticmethod
     def _file_key(file: SourceFile, settings: FileSettings, settings_id: str) -> FileKey | None:
         try:
-            content = hashlib.blake2b(file.path.read_bytes(), digest_size=20).hexdigest()
-        except OSError:
+            content = hashlib.blake2b(read_source(file.path), digest_size=20).hexdigest()
+        except SourceError:  # a FIFO, a device, no permission: analysed, and reported, without a key
             return None
         ignored = sorted(ignored_codes(settings, file.relative_to_root))
         slot = digest("file", settings_id, file.display, file.relative_to_root, ignored)
         return FileKey(slot, digest(slot, content))
 
     def analyze(
-        self, files: Sequence[SourceFile], settings: FileSettings, jobs: int, keys: Sequence[FileKey | None] | None = None
-    ) -> list[FileResult]:
+        self, files: Sequence[SourceFile], settings: FileSettings, jobs: int, keys: Sequence[FileKey | None] | None = None,
+        timeout: float | None = runner.DEFAULT_FILE_TIMEOUT,
+    ) -> list[FileResult]:  # fmt: skip
         """Every file's result: from the cache where the key matches, else analysed (in the pool) and kept."""
         keys = self.file_keys(files, settings) if keys is None else keys
         results: list[FileResult | None] = [self._load("files", key) for key in keys]
         missing = [index for index, result in enumerate(results) if result is None]
-        fresh = runner.analyze_files([files[index] for index in missing], settings, jobs) if missing else []
+        fresh = runner.analyze_files([files[index] for index in missing], settings, jobs, timeout) if missing else []
         for index, result in zip(missing, fresh):
             results[index] = result
             if keys[index] is not None and is_lasting(result):

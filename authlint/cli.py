@@ -29,7 +29,7 @@ from authlint.config import (
     load_config,
     project_rule_settings,
 )
-from authlint.discovery import Discovery, SourceFile
+from authlint.discovery import Discovery, SourceFile, resolve_path
 from authlint.engine import ignored_codes
 from authlint.fix import FixedFile, summary, write_fixed
 from authlint.gitdiff import GitDiffError, changed_lines, keep_changed
@@ -130,6 +130,8 @@ def main() -> None:
 @click.option("--diff", is_flag=True, help="Print the changes --fix would make as a unified diff; write nothing.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes [default: CPU count].")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the cache (.authlint_cache/).")
+@click.option("--file-timeout", type=click.FloatRange(min=0), metavar="SECONDS",
+              help="Skip a file that takes longer to analyse, reporting it [default: 30; 0: no limit].")  # fmt: skip
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only: no summary, no warnings.")
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
               help="Colored console output (NO_COLOR and FORCE_COLOR are honoured in auto).")  # fmt: skip
@@ -194,7 +196,7 @@ def _effective_config(first_path: Path, options: dict[str, Any]) -> Config:
     config.extend_exclude += _split_codes(options["extend_exclude"])
     if options["fail_on"]:
         config.fail_on = Severity.parse(options["fail_on"])
-    for key in ("force_exclude", "respect_gitignore"):
+    for key in ("force_exclude", "respect_gitignore", "file_timeout"):
         if options[key] is not None:
             setattr(config, key, options[key])
     return config
@@ -224,10 +226,11 @@ def scan(
     cached = cache.load_scan(scan_key)
     if cached is not None:
         return dataclasses.replace(cached, root=str(Path.cwd()), rules=enabled_rules(config))
-    results = cache.analyze(files, settings, jobs, keys)
-    context = cache.analyze(context_files, facts_only, jobs, context_keys) if context_files else []
+    analyze = functools.partial(cache.analyze, timeout=config.file_timeout)
+    results = analyze(files, settings, jobs, keys)
+    context = analyze(context_files, facts_only, jobs, context_keys) if context_files else []
     if settings.collect_facts and settings.gating:
-        everything = with_reachable_facts([*files, *context_files], [*results, *context], settings, jobs, cache.analyze)
+        everything = with_reachable_facts([*files, *context_files], [*results, *context], settings, jobs, analyze)
         results, context = everything[: len(files)], everything[len(files) :]
     fixed = [FixedFile(file.path, file.display, r.fixed) for file, r in zip(files, results) if r.fixed]
     findings = [f for r in results for f in r.findings]
@@ -262,8 +265,8 @@ def _context_files(discovery: Discovery, paths: list[Path], files: list[SourceFi
     """
     if not any(path.is_file() for path in paths):
         return []
-    named = {file.path.resolve() for file in files}
-    return [file for file in discovery.files([config.root]) if file.path.resolve() not in named]
+    named = {resolve_path(file.path) for file in files}
+    return [file for file in discovery.files([config.root]) if resolve_path(file.path) not in named]
 
 
 def _open_cache(config: Config, first_path: Path, disabled: bool, quiet: bool) -> ResultCache:
@@ -350,7 +353,7 @@ def routes(paths: tuple[Path, ...], **options: Any) -> None:
         if not path.exists():
             raise UsageError(f"path {str(path)!r} does not exist")
     defaults = {key: () for key in ("select", "ignore", "extend_select")}
-    defaults.update(fail_on=None, force_exclude=None, respect_gitignore=None)
+    defaults.update(fail_on=None, force_exclude=None, respect_gitignore=None, file_timeout=None)
     config = _effective_config(paths[0], {**defaults, **options})
     cache = _open_cache(config, paths[0], options["no_cache"], quiet=False)
     result = scan(list(paths), config, options["jobs"] or default_jobs(), want_routes=True, cache=cache)

@@ -23,6 +23,7 @@ from authlint.link import ProjectRuleSetting
 from authlint.model import Severity
 from authlint.registry import all_rules
 from authlint.rule import FileRule, ProjectRule, Rule
+from authlint.runner import DEFAULT_FILE_TIMEOUT
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -36,7 +37,7 @@ _LIST_KEYS = ("select", "ignore", "extend-select", "exclude", "extend-exclude")
 _AUTH_KEYS = ("auth-decorators", "auth-dependencies", "admin-checks", "public-routes", "extend-public-routes")
 _KNOWN_KEYS = (
     *_LIST_KEYS, *_AUTH_KEYS, "fail-on", "per-file-ignores", "rules", "respect-gitignore", "force-exclude", "baseline",
-    "cache-dir",
+    "cache-dir", "file-timeout",
 )  # fmt: skip
 _RULE_COMMON_KEYS = ("severity",)
 
@@ -66,6 +67,7 @@ class Config:
     extend_public_routes: list[str] = field(default_factory=list)
     baseline: Path | None = None  # relative to the configuration file's directory when read from it
     cache_dir: Path | None = None  # absolute; `cache-dir` is relative to the configuration file
+    file_timeout: float = DEFAULT_FILE_TIMEOUT  # seconds per file; 0 means no limit
 
     @property
     def where(self) -> str:
@@ -164,6 +166,8 @@ def _apply_key(config: Config, key: str, value: Any) -> None:
         if not isinstance(value, bool):
             raise ConfigError(f"{where} must be true or false, not {value!r}")
         setattr(config, attribute, value)
+    elif key == "file-timeout":
+        config.file_timeout = _seconds(where, value)
     elif key == "per-file-ignores":
         config.per_file_ignores = _per_file_ignores(where, value)
     elif key == "rules":
@@ -183,6 +187,12 @@ def _string_list(where: str, value: Any, example: str = '["AL101", "AL2"]') -> l
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise ConfigError(f"{where} must be a list of strings, like {example}; got {value!r}")
     return value
+
+
+def _seconds(where: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < float("inf"):
+        raise ConfigError(f"{where} must be a number of seconds (0 for no limit), like 30; got {value!r}")
+    return float(value)
 
 
 def _severity(where: str, value: Any) -> Severity:

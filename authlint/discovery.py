@@ -53,27 +53,35 @@ class Discovery:
         found: dict[Path, SourceFile] = {}
         for path in paths:
             for file in self._expand(path):
-                resolved = file.resolve()
+                resolved = resolve_path(file)
                 found.setdefault(resolved, self._source_file(file, resolved))
         return sorted(found.values(), key=lambda f: f.display)
 
     def _expand(self, path: Path) -> Iterator[Path]:
         if path.is_dir():
-            if not self._is_excluded(path.resolve(), is_dir=True):
+            if not self._is_excluded(resolve_path(path), is_dir=True):
                 yield from self._walk(path)
-        elif not (self._force_exclude and self._is_excluded(path.resolve(), is_dir=False)):
+        elif not (self._force_exclude and self._is_excluded(resolve_path(path), is_dir=False)):
             yield path
 
     def _walk(self, top: Path) -> Iterator[Path]:
         for directory, dirnames, filenames in os.walk(top, followlinks=False):
             here = Path(directory)
-            resolved_here = here.resolve()
+            resolved_here = resolve_path(here)
             dirnames[:] = sorted(d for d in dirnames if not self._is_excluded(resolved_here / d, is_dir=True))
             for name in sorted(filenames):
                 if name.endswith(PYTHON_SUFFIXES) and not self._is_excluded(resolved_here / name, is_dir=False):
                     candidate = here / name
-                    if candidate.is_file():
+                    # A FIFO, a device or a symlink loop is yielded so that reading it reports why it was skipped.
+                    if not candidate.is_dir() and self._stays_inside(candidate, top):
                         yield candidate
+
+    def _stays_inside(self, candidate: Path, top: Path) -> bool:
+        """False for a symlink to somewhere outside the project: like linked directories, not followed."""
+        if not candidate.is_symlink():
+            return True
+        target = resolve_path(candidate)
+        return any(_is_within(target, base) for base in (self.root, resolve_path(top)))
 
     def _is_excluded(self, resolved: Path, is_dir: bool) -> bool:
         relative = self._relative(resolved, self.root)
@@ -106,7 +114,7 @@ class Discovery:
         if display is None:
             display = file.as_posix() if not file.is_absolute() else resolved.as_posix()
         relative_to_root = self._relative(resolved, self.root) or resolved.name
-        return SourceFile(file, display, relative_to_root)
+        return SourceFile(file, printable(display), printable(relative_to_root))
 
     @staticmethod
     def _relative(path: Path, base: Path) -> str | None:
@@ -114,6 +122,20 @@ class Discovery:
             return path.relative_to(base).as_posix()
         except ValueError:
             return None
+
+
+def printable(name: str) -> str:
+    """A file name that any report can encode: bytes that are not UTF-8 are shown as `\\xe9`."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def resolve_path(path: Path) -> Path:
+    # Path.resolve raises RuntimeError on a symlink loop; the read reports the loop instead.
+    return Path(os.path.realpath(path))
+
+
+def _is_within(path: Path, base: Path) -> bool:
+    return path == base or base in path.parents
 
 
 def _read_gitignore(path: Path) -> pathspec.PathSpec | None:

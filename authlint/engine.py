@@ -29,7 +29,7 @@ from authlint.fix import FixSource, fix_round, fix_until_stable
 from authlint.frameworks import wants_facts
 from authlint.gate import CodeSignals, code_signals
 from authlint.model import SUPPRESSED_BY_COMMENT, FileError, FileResult, Finding, Severity, Span
-from authlint.parse import Parsed, Screened, SourceError, decode, parse, screen
+from authlint.parse import Parsed, Screened, SourceError, decode, parse, read_source, screen
 from authlint.positions import resolve_spans
 from authlint.rule import FileRule
 from authlint.suppress import suppression_table
@@ -93,11 +93,7 @@ def ignored_codes(settings: FileSettings, relative_path: str) -> frozenset[str]:
 
 def analyze_path(path: Path, display_path: str, config_relative_path: str, settings: FileSettings) -> FileResult:
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        return _failed(display_path, "read", f"cannot read: {exc.strerror or exc}")
-    try:
-        source = decode(data)
+        source = decode(read_source(path))
     except SourceError as exc:
         return _failed(display_path, exc.kind, exc.message)
     ignored = ignored_codes(settings, config_relative_path)

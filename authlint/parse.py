@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import io
+import os
+import stat
 import tokenize
 import warnings
 from dataclasses import dataclass
@@ -24,6 +26,31 @@ class SourceError(Exception):
 class Source:
     text: str
     encoding: str
+
+
+def read_source(path: str | os.PathLike) -> bytes:
+    """The bytes of a regular file; a FIFO, device or socket is refused without blocking on it."""
+    try:
+        # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise SourceError("read", f"cannot read: {exc.strerror or exc}") from None
+    with os.fdopen(descriptor, "rb") as handle:
+        mode = os.fstat(handle.fileno()).st_mode
+        if not stat.S_ISREG(mode):
+            raise SourceError("read", f"not a regular file ({_file_type(mode)})")
+        try:
+            return handle.read()
+        except OSError as exc:
+            raise SourceError("read", f"cannot read: {exc.strerror or exc}") from None
+
+
+def _file_type(mode: int) -> str:
+    for test, name in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):  # fmt: skip
+        if test(mode):
+            return name
+    return "a special file"
 
 
 def decode(data: bytes) -> Source:

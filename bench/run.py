@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from robustness import existing_section
+
 BENCH = Path(__file__).resolve().parent
 # authlint and libcst come from the environment that runs this script (pip install . first).
 AUTHLINT_VENV = Path(sys.prefix)
@@ -300,7 +302,9 @@ def write_results(path: Path, sections: list[tuple[str, int, list[Tool], str]], 
               "  atomically (temp file + rename), which would replace the `/dev/null` device node when run as root.",
               "", "## How to reproduce", "", "```", "python bench/build_corpus.py && python bench/run.py", "```",
               "", "`--repeat N` sets the number of runs (default 3); `--jobs` the authlint/libcst worker count (default 2)."]
-    path.write_text("\n".join(lines) + "\n")
+    # bench/robustness.py writes a section of its own into the same file; keep it.
+    kept = existing_section(path)
+    path.write_text("\n".join(lines) + "\n" + (f"\n{kept}\n" if kept else ""))
 
 
 def main() -> None:

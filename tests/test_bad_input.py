@@ -281,3 +281,104 @@ def test_python_warnings_about_scanned_code_are_not_printed(tmp_path: Path) -> N
     proc = run_check(".", "--select", "AL101", cwd=tmp_path, PYTHONWARNINGS="default")
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
+
+
+# Hostile file systems --------------------------------------------------------------
+
+OK_SOURCE = 'import jwt\njwt.encode({}, None, algorithm="none")\n'
+
+
+def json_check(root: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], dict]:
+    proc = run_check(*args, "--select", "AL101", "--format", "json", "-o", "out.json", cwd=root)
+    assert_no_traceback(proc)
+    return proc, json.loads((root / "out.json").read_text(encoding="utf-8"))
+
+
+def scanned_project(root: Path) -> Path:
+    """A project with one file that has a finding, beside whatever the test adds."""
+    (root / "ok.py").write_text(OK_SOURCE, encoding="utf-8")
+    return root
+
+
+def test_fifo_in_the_tree_is_reported_without_blocking(tmp_path: Path) -> None:
+    os.mkfifo(scanned_project(tmp_path) / "pipe.py")
+    proc, document = json_check(tmp_path, ".")
+    assert proc.returncode == 1, proc.stderr
+    assert document["errors"] == [{"path": "pipe.py", "kind": "read", "message": "not a regular file (a FIFO)",
+                                   "code": None}]  # fmt: skip
+    assert [f["path"] for f in document["findings"]] == ["ok.py"]
+
+
+def test_fifo_named_on_the_command_line_is_reported_without_blocking(tmp_path: Path) -> None:
+    os.mkfifo(scanned_project(tmp_path) / "pipe.py")
+    proc, document = json_check(tmp_path, "pipe.py", "ok.py")
+    assert proc.returncode == 1, proc.stderr
+    assert [(e["path"], e["message"]) for e in document["errors"]] == [("pipe.py", "not a regular file (a FIFO)")]
+
+
+def test_endless_device_named_on_the_command_line_is_refused(tmp_path: Path) -> None:
+    proc, document = json_check(scanned_project(tmp_path), "/dev/zero", "ok.py")
+    assert proc.returncode == 1, proc.stderr
+    assert [(e["path"], e["message"]) for e in document["errors"]] == [
+        ("/dev/zero", "not a regular file (a character device)")
+    ]
+
+
+def test_symlink_loop_is_reported_for_each_link(tmp_path: Path) -> None:
+    os.symlink("loop_b.py", scanned_project(tmp_path) / "loop_a.py")
+    os.symlink("loop_a.py", tmp_path / "loop_b.py")
+    proc, document = json_check(tmp_path, ".")
+    assert proc.returncode == 1, proc.stderr
+    assert [(e["path"], e["kind"]) for e in document["errors"]] == [("loop_a.py", "read"), ("loop_b.py", "read")]
+    assert all("Too many levels of symbolic links" in e["message"] for e in document["errors"])
+
+
+def test_symlinks_leaving_the_project_are_not_followed(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.py").write_text(OK_SOURCE, encoding="utf-8")
+    (tmp_path / "project").mkdir()
+    project = scanned_project(tmp_path / "project")
+    os.symlink(outside / "secret.py", project / "linked_file.py")
+    os.symlink(outside, project / "linked_dir")
+    os.symlink("/dev/zero", project / "zero.py")
+    proc, document = json_check(project, ".")
+    assert proc.returncode == 1, proc.stderr
+    assert document["errors"] == []
+    assert [f["path"] for f in document["findings"]] == ["ok.py"]
+    assert document["summary"]["files_scanned"] == 1
+
+
+def test_symlink_inside_the_project_is_scanned_once(tmp_path: Path) -> None:
+    os.symlink("ok.py", scanned_project(tmp_path) / "alias.py")
+    proc, document = json_check(tmp_path, ".")
+    assert proc.returncode == 1, proc.stderr
+    assert [f["path"] for f in document["findings"]] == ["ok.py"]
+    assert document["summary"]["files_scanned"] == 1
+
+
+def test_non_utf8_file_name_is_reported_escaped_in_every_format(tmp_path: Path, sarif_validator) -> None:
+    (tmp_path / os.fsdecode(b"caf\xe9.py")).write_text(OK_SOURCE, encoding="utf-8")
+    proc, document = json_check(tmp_path, ".")
+    assert proc.returncode == 1, proc.stderr
+    assert [f["path"] for f in document["findings"]] == ["caf\\xe9.py"]
+    concise = run_check(".", "--select", "AL101", "--format", "concise", cwd=tmp_path)
+    assert concise.stdout.startswith("caf\\xe9.py:2:"), concise.stderr
+    sarif = run_check(".", "--select", "AL101", "--format", "sarif", "-o", "out.sarif", cwd=tmp_path)
+    assert_no_traceback(sarif)
+    log = json.loads((tmp_path / "out.sarif").read_text(encoding="utf-8"))
+    sarif_validator.validate(log)
+    uri = log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert uri.startswith("caf") and uri.endswith(".py")
+
+
+def test_20_mb_generated_file_is_reported_as_timed_out_and_the_rest_scanned(tmp_path: Path) -> None:
+    line = "row_{0} = [({0} + a) * b for a, b in zip(range(3), range(4))]\n"
+    text = "import jwt\n" + "".join(line.format(index) for index in range(400_000))
+    (scanned_project(tmp_path) / "generated.py").write_text(text, encoding="utf-8")
+    assert (tmp_path / "generated.py").stat().st_size > 20_000_000
+    proc, document = json_check(tmp_path, ".", "--file-timeout", "1")
+    assert proc.returncode == 1, proc.stderr
+    assert document["errors"] == [{"path": "generated.py", "kind": "timeout", "message": "took longer than 1 s",
+                                   "code": None}]  # fmt: skip
+    assert [f["path"] for f in document["findings"]] == ["ok.py"]

@@ -76,9 +76,9 @@ def analysed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     seen: list[str] = []
     original = authlint.runner.analyze_files
 
-    def spy(files, settings, jobs):
+    def spy(files, settings, jobs, *timeout):
         seen.extend(file.display for file in files)
-        return original(files, settings, jobs)
+        return original(files, settings, jobs, *timeout)
 
     monkeypatch.setattr(authlint.runner, "analyze_files", spy)
     return seen

@@ -172,7 +172,10 @@ class Snapshotter:
         return Const(string_value(node))
 
     def _ConcatenatedString(self, node: libcst.ConcatenatedString, depth: int) -> Expr:
-        value = node.evaluated_value
+        try:
+            value = node.evaluated_value
+        except (SyntaxError, ValueError):  # an escape Python 3 refuses, in code only libcst accepts
+            value = None
         return Const(value) if value is not None else Opaque(opaque_text(node))
 
     def _Integer(self, node: libcst.Integer, depth: int) -> Expr:

@@ -148,7 +148,10 @@ def string_value(node: libcst.SimpleString) -> str | bytes:
     raw = node.value
     prefix = node.prefix.lower()
     if "b" in prefix or ("\\" in raw and "r" not in prefix):
-        return node.evaluated_value
+        try:
+            return node.evaluated_value
+        except (SyntaxError, ValueError):  # an escape Python 3 refuses (`"\\u12"` in Python 2 code): keep it as written
+            pass
     quote = node.quote
     return raw[len(prefix) + len(quote) : len(raw) - len(quote)]
 
