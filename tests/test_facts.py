@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from authlint.context import FileContext
-from authlint.engine import analyze_text, imported_modules
+from authlint.engine import FileSettings, analyze_text, imported_modules
 from authlint.facts.literals import UNKNOWN
 from authlint.testing import all_rules_settings
 from authlint.walk import Dispatch, walk
@@ -150,3 +150,17 @@ def test_the_engine_never_raises_on_arbitrary_text(text: str) -> None:
     second = analyze_text("import jwt\n" + text, "t.py", settings_)
     assert first == second
     assert not [e for e in first.errors if e.is_internal]
+
+
+def test_a_function_redefined_in_a_file_only_libcst_parses_keeps_its_return_lines() -> None:
+    # `"\N"` is an escape Python 3 refuses, so positions come from libcst for every statement;
+    # the two `f` share a qualname and must not share a list of returns.
+    source = (
+        'import sys\nBAD = "\\N"\n'
+        "if sys.platform == 'win32':\n    def f(a):\n        return a\nelse:\n"
+        "    def f(a):\n        if a:\n            return 1\n        return 2\n"
+    )
+    ungated = FileSettings((), collect_facts=True, gating=False)
+    result = analyze_text(source, "t.py", ungated, module_path="t.py")
+    assert not result.errors
+    assert [site.line for site in result.facts.functions["f"].returns] == [9, 10]

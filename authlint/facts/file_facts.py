@@ -307,7 +307,8 @@ class FactsCollector:
         line = getattr(twin, "lineno", 0)
         function.returns.append(ReturnSite(self.snapshot(value), line, self._line_text(line)))
         if not line:
-            self._unplaced.append((node, ("return", function.qualname, len(function.returns) - 1)))
+            # the function itself, not its qualname: a redefined function (`if win32: def f` / `else: def f`) shares one
+            self._unplaced.append((node, ("return", function, len(function.returns) - 1)))
 
     def _call_statement(self, node: libcst.Call, twin: ast.AST | None, scope: str) -> None:
         if isinstance(node.func, libcst.Name) and any(isinstance(a.value, libcst.Name) for a in node.args):
@@ -355,7 +356,7 @@ class FactsCollector:
             elif target[0] == "assignment":  # type: ignore[index]
                 self.facts.assignment_lines[target[1]] = span.line  # type: ignore[index]
             elif target[0] == "return":  # type: ignore[index]
-                returns = self.facts.functions[target[1]].returns  # type: ignore[index]
+                returns = target[1].returns  # type: ignore[index]
                 site = returns[target[2]]  # type: ignore[index, misc]
                 returns[target[2]] = ReturnSite(site.value, span.line, self._line_text(span.line))  # type: ignore[index]
             else:
