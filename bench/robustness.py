@@ -41,7 +41,8 @@ def scan(trees: list[Path], jobs: int, file_timeout: float) -> dict:
     with tempfile.TemporaryDirectory() as directory:
         report = Path(directory) / "report.json"
         # --exclude replaces the defaults, which skip site-packages, build, env ...: only caches are left out.
-        command = [sys.executable, "-m", "authlint", "check", *map(str, trees), "--jobs", str(jobs),
+        # --no-cache: a cold scan is what is measured, and the trees are not ours to write a cache into.
+        command = [sys.executable, "-m", "authlint", "check", *map(str, trees), "--jobs", str(jobs), "--no-cache",
                    "--file-timeout", str(file_timeout), "--no-respect-gitignore", "--exclude", "__pycache__",
                    "--exit-zero", "-q", "--format", "json", "-o", str(report)]  # fmt: skip
         started = time.monotonic()
