@@ -18,14 +18,19 @@ The rule for authlint's own code: nothing that runs at import reads `libcst.X` (
 class names instead, `type(node).__name__ in _NAMES`, or build the value in a function);
 annotations are fine (`from __future__ import annotations`). tests/test_cache.py checks
 both the rule and its effect: a run the cache answers leaves libcst unloaded.
+
+Importing a submodule first (`import libcst.matchers` in a plugin rule) loads the
+package before it, as an ordinary import would (_PackageBeforeSubmodules).
 """
 
 from __future__ import annotations
 
+import importlib.abc
 import importlib.util
 import sys
 import threading
 import types
+from importlib.machinery import ModuleSpec
 
 _lock = threading.RLock()
 
@@ -49,6 +54,44 @@ def _load(module: types.ModuleType) -> None:
             raise
 
 
+class _PackageBeforeSubmodules(importlib.abc.MetaPathFinder):
+    """Loads a deferred package before any of its submodules is imported.
+
+    `from libcst._nodes.expression import Name` (a plugin rule, hypothesmith) would
+    otherwise run the submodule inside a package whose `__init__` never ran, and the
+    submodule's own `from libcst import ...` would then import it back half-initialized.
+    """
+
+    def find_spec(self, fullname: str, path: object, target: object = None) -> ModuleSpec | None:
+        package, dot, _ = fullname.partition(".")
+        if not dot or type(sys.modules.get(package)) is not _DeferredModule:
+            return None
+        load_now(package)
+        module = sys.modules.get(fullname)
+        if module is None:
+            return None  # the package does not import it: the regular finders will
+        # The package's `__init__` imported it just now, but the import system has already
+        # decided to load it and would run it a second time from its own spec: hand it a
+        # spec whose loader gives back the module that exists (_find_spec returns the
+        # `__spec__` of a module that appeared meanwhile, hence the swap).
+        reuse = ModuleSpec(fullname, _Existing(module), origin=module.__spec__.origin)
+        reuse.submodule_search_locations = module.__spec__.submodule_search_locations
+        module.__spec__ = reuse
+        return reuse
+
+
+class _Existing(importlib.abc.Loader):
+    def __init__(self, module: types.ModuleType) -> None:
+        self.module = module
+        self.spec = module.__spec__
+
+    def create_module(self, spec: ModuleSpec) -> types.ModuleType:
+        return self.module
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        module.__spec__ = self.spec  # its own spec again; nothing runs twice
+
+
 def defer_import(name: str) -> None:
     """Put a deferred `name` into sys.modules, unless it is imported already (or not installed)."""
     if name in sys.modules:
@@ -59,6 +102,8 @@ def defer_import(name: str) -> None:
     module = importlib.util.module_from_spec(spec)
     module.__class__ = _DeferredModule
     sys.modules[name] = module
+    if not any(isinstance(finder, _PackageBeforeSubmodules) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _PackageBeforeSubmodules())
 
 
 def load_now(name: str) -> None:
