@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 
 from authlint.registry import rules_package
 
@@ -42,3 +43,27 @@ def isolated_cache(tmp_path_factory, monkeypatch) -> Path:
     directory = tmp_path_factory.mktemp("authlint-cache")
     monkeypatch.setenv("AUTHLINT_CACHE_DIR", str(directory))
     return directory
+
+
+# CLI helpers shared by the test modules ---------------------------------------------
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def invoke(*args: str) -> Result:
+    """`authlint ARGS` in this process; exceptions propagate, so a traceback fails the test."""
+    # Imported here: authlint.cli defers libcst (authlint/lazy.py), and a module importing
+    # libcst itself at collection time (hypothesmith) must not meet it half loaded.
+    from authlint.cli import main
+
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def check_json(*args: str) -> tuple[Result, dict]:
+    """`authlint check ARGS --format json`, and the parsed document."""
+    result = invoke("check", *args, "--format", "json")
+    return result, json.loads(result.stdout)

@@ -10,10 +10,11 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
 from authlint.baseline import normalized_source, statement_digest
-from authlint.cli import main
+
+from conftest import check_json, invoke, write
 
 CONFIG = '[tool.authlint]\nselect = ["AL101"]\n'
 ENCODE = '    return jwt.encode(claims, None, algorithm="none")\n'
@@ -31,21 +32,6 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in ("NO_COLOR", "FORCE_COLOR", "AUTHLINT_DEBUG"):
         monkeypatch.delenv(name, raising=False)
     return root
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def invoke(*args: str) -> Result:
-    return CliRunner().invoke(main, list(args), catch_exceptions=False)
-
-
-def check_json(*args: str) -> tuple[Result, dict]:
-    result = invoke("check", *args, "--format", "json")
-    return result, json.loads(result.stdout)
 
 
 def reported(document: dict) -> list[tuple[str, int, str]]:

@@ -15,16 +15,16 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
 import authlint.runner
 from authlint.cache import CacheError, encode, loads
-from authlint.cli import main
 from authlint.config import Config, file_settings
 from authlint.engine import analyze_path
 from authlint.model import Severity
 
-REPO = Path(__file__).resolve().parents[1]
+from conftest import REPO, invoke
+
+
 FIXTURE_FILES = sorted((REPO / "fixtures").rglob("*.py")) + sorted((REPO / "examples" / "vulnerable_api").rglob("*.py"))
 
 VULNERABLE = 'import jwt\n\n\ndef issue(claims):\n    return jwt.encode(claims, None, algorithm="none")\n'
@@ -50,10 +50,6 @@ PROJECT = {
     "app/main.py": MOUNTED_WITH_AUTH,
     "app/tokens.py": VULNERABLE,
 }  # fmt: skip
-
-
-def invoke(*args: str) -> Result:
-    return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
 def write_project(root: Path, files: dict[str, str]) -> Path:
@@ -362,6 +358,20 @@ def test_a_warm_run_does_not_load_libcst(tmp_path: Path) -> None:
 
     assert run() == "libcst loaded: True True"  # cold: the files were parsed
     assert run() == "libcst loaded: False False"
+
+
+@pytest.mark.parametrize("first", ["libcst._nodes.expression", "libcst.matchers"])
+def test_a_submodule_of_the_deferred_libcst_can_be_imported_first(first: str) -> None:
+    # What a plugin rule or hypothesmith does: the package loads first, and no module runs twice.
+    code = f"""
+import authlint, libcst, sys
+from {first} import *
+import libcst._nodes
+print(libcst.Name is libcst._nodes.expression.Name, sys.modules["libcst._nodes"] is libcst._nodes,
+      libcst._nodes.__spec__.name, hasattr(libcst._nodes, "whitespace"))
+"""
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
+    assert (done.stdout, done.stderr) == ("True True libcst._nodes True\n", "")
 
 
 def test_the_route_inventory_is_identical_from_the_cache(monkeypatch: pytest.MonkeyPatch, analysed: list[str]) -> None:

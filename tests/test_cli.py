@@ -17,11 +17,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 
 import authlint
 from authlint.cli import main
 from authlint.rules.jwt_alg_none import JwtAlgNone
+
+from conftest import check_json, invoke, write
 
 # AL101 at line 5, column 47 (the "none").
 VULNERABLE = 'import jwt\n\n\ndef issue(claims):\n    return jwt.encode(claims, None, algorithm="none")\n'
@@ -44,22 +46,6 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in ("NO_COLOR", "FORCE_COLOR", "AUTHLINT_DEBUG"):
         monkeypatch.delenv(name, raising=False)
     return root
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def invoke(*args: str) -> Result:
-    return CliRunner().invoke(main, list(args), catch_exceptions=False)
-
-
-def check_json(*args: str) -> tuple[Result, dict]:
-    """`authlint check ARGS --format json`, and the parsed document."""
-    result = invoke("check", *args, "--format", "json")
-    return result, json.loads(result.stdout)
 
 
 def finding_keys(document: dict) -> set[tuple[str, int, str]]:

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Iterator
 
 import hypothesmith
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
