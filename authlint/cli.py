@@ -30,11 +30,11 @@ from authlint.config import (
     project_rule_settings,
 )
 from authlint.discovery import Discovery, SourceFile, resolve_path
-from authlint.engine import ignored_codes
+from authlint.engine import FileSettings, ignored_codes
 from authlint.fix import FixedFile, summary, write_fixed
 from authlint.gitdiff import GitDiffError, changed_lines, keep_changed
 from authlint.link import link
-from authlint.model import FileError, ScanResult, Severity
+from authlint.model import FileError, FileResult, ScanResult, Severity
 from authlint.reach import with_reachable_facts
 from authlint.registry import RegistryError, all_rules
 from authlint.reporters import CONSOLE_FORMATS, FORMATS, render, write_atomic
@@ -232,6 +232,16 @@ def scan(
     if settings.collect_facts and settings.gating:
         everything = with_reachable_facts([*files, *context_files], [*results, *context], settings, jobs, analyze)
         results, context = everything[: len(files)], everything[len(files) :]
+    result = _linked(files, results, context, settings, link_inputs, config)
+    cache.store_scan(scan_key, result)
+    return result
+
+
+def _linked(
+    files: list[SourceFile], results: list[FileResult], context: list[FileResult], settings: FileSettings,
+    link_inputs: tuple[Any, Any], config: Config,
+) -> ScanResult:  # fmt: skip
+    """The scan's result: the per-file results of `files`, plus what linking them with `context` finds in them."""
     fixed = [FixedFile(file.path, file.display, r.fixed) for file, r in zip(files, results) if r.fixed]
     findings = [f for r in results for f in r.findings]
     errors = [e for r in results for e in r.errors]
@@ -248,11 +258,9 @@ def scan(
         suppressed += [f for f in linked.suppressed_findings if f.path in wanted]
         routes = [r for r in linked.routes if r.location.path in wanted] if context else linked.routes
     findings.sort(key=lambda f: f.sort_key)
-    result = ScanResult(str(Path.cwd()), findings, errors, len(files), enabled_rules(config), len(suppressed), routes,
-                        tuple(file.display for file in files), suppressed, fixed=fixed,
-                        files_parsed=sum(r.parsed for r in results))  # fmt: skip
-    cache.store_scan(scan_key, result)
-    return result
+    return ScanResult(str(Path.cwd()), findings, errors, len(files), enabled_rules(config), len(suppressed), routes,
+                      tuple(file.display for file in files), suppressed, fixed=fixed,
+                      files_parsed=sum(r.parsed for r in results))  # fmt: skip
 
 
 def _context_files(discovery: Discovery, paths: list[Path], files: list[SourceFile], config: Config) -> list[SourceFile]:
