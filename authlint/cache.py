@@ -68,7 +68,7 @@ _MODULES = (
     "authlint.facts.auth_checks",
 )
 # File errors that say something about the file's content. Others (it could not be read,
-# or a future "took too long") may not happen next time, so such results are not kept.
+# it ran past --file-timeout, its worker crashed) may not happen next time: not kept.
 _LASTING_ERRORS = frozenset({"decode", "parse", "internal"})
 
 # What each folder of a build holds.
