@@ -23,7 +23,7 @@ import authlint
 from authlint.cli import main
 from authlint.rules.jwt_alg_none import JwtAlgNone
 
-from conftest import check_json, invoke, write
+from conftest import REPO, check_json, invoke, write
 
 # AL101 at line 5, column 47 (the "none").
 VULNERABLE = 'import jwt\n\n\ndef issue(claims):\n    return jwt.encode(claims, None, algorithm="none")\n'
@@ -461,13 +461,29 @@ def test_jobs_1_and_jobs_2_give_byte_identical_json(tmp_path: Path) -> None:
         body = VULNERABLE if index % 3 else SAFE
         write(tmp_path / f"pkg{index % 4}" / f"module_{index:02}.py", f"# module {index}\n{body}")
     write(tmp_path / "pkg0" / "broken.py", "import jwt\ndef broken(:\n")
-    one = run_cli("check", ".", "--select", "AL101", "--format", "json", "-o", "one.json", "--jobs", "1", cwd=tmp_path)
-    two = run_cli("check", ".", "--select", "AL101", "--format", "json", "-o", "two.json", "--jobs", "2", cwd=tmp_path)
+    # --no-cache: the second run would otherwise be answered by the first one's cached scan
+    one = run_cli("check", ".", "--select", "AL101", "--format", "json", "-o", "one.json", "--jobs", "1", "--no-cache",
+                  cwd=tmp_path)  # fmt: skip
+    two = run_cli("check", ".", "--select", "AL101", "--format", "json", "-o", "two.json", "--jobs", "2", "--no-cache",
+                  cwd=tmp_path)  # fmt: skip
     assert (one.returncode, two.returncode) == (1, 1), one.stderr + two.stderr
     first, second = (tmp_path / "one.json").read_bytes(), (tmp_path / "two.json").read_bytes()
     assert first == second
     assert json.loads(first)["summary"]["findings"] == 32
     assert one.stderr == two.stderr
+
+
+def test_every_rule_on_every_fixture_gives_the_same_report_for_any_job_count(tmp_path: Path) -> None:
+    # Cross-file projects included (fixtures/apps): the link phase must not depend on which worker saw a file.
+    reports = []
+    for jobs in ("1", "2", "3"):
+        out = tmp_path / f"jobs{jobs}.json"
+        done = run_cli("check", "fixtures", "--format", "json", "-o", str(out), "--jobs", jobs, "--no-cache",
+                       "--exit-zero", cwd=REPO)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        reports.append(out.read_bytes())
+    assert reports[0] == reports[1] == reports[2]
+    assert json.loads(reports[0])["summary"]["findings"] > 500
 
 
 # Colors ---------------------------------------------------------------------------------
