@@ -47,41 +47,51 @@ class Discovery:
         self._respect_gitignore = respect_gitignore
         self._force_exclude = force_exclude
         self._gitignores: dict[Path, pathspec.PathSpec | None] = {}
+        self._repositories: dict[Path, bool] = {}
         self._cwd = Path.cwd().resolve()
 
     def files(self, paths: list[Path]) -> list[SourceFile]:
         found: dict[Path, SourceFile] = {}
         for path in paths:
-            for file in self._expand(path):
-                resolved = resolve_path(file)
+            for file, resolved in self._expand(path):
                 found.setdefault(resolved, self._source_file(file, resolved))
         return sorted(found.values(), key=lambda f: f.display)
 
-    def _expand(self, path: Path) -> Iterator[Path]:
+    def _expand(self, path: Path) -> Iterator[tuple[Path, Path]]:
+        """The Python files under `path` (or `path` itself), each with its resolved path."""
+        resolved = resolve_path(path)
         if path.is_dir():
-            if not self._is_excluded(resolve_path(path), is_dir=True):
-                yield from self._walk(path)
-        elif not (self._force_exclude and self._is_excluded(resolve_path(path), is_dir=False)):
-            yield path
+            if not self._is_excluded(resolved, is_dir=True):
+                yield from self._walk(path, resolved)
+        elif not (self._force_exclude and self._is_excluded(resolved, is_dir=False)):
+            yield path, resolved
 
-    def _walk(self, top: Path) -> Iterator[Path]:
-        for directory, dirnames, filenames in os.walk(top, followlinks=False):
-            here = Path(directory)
-            resolved_here = resolve_path(here)
-            dirnames[:] = sorted(d for d in dirnames if not self._is_excluded(resolved_here / d, is_dir=True))
-            for name in sorted(filenames):
-                if name.endswith(PYTHON_SUFFIXES) and not self._is_excluded(resolved_here / name, is_dir=False):
-                    candidate = here / name
+    def _walk(self, top: Path, resolved_top: Path) -> Iterator[tuple[Path, Path]]:
+        # os.scandir rather than os.walk: its entries know whether they are links or folders
+        # without a system call per file, and a folder's resolved path is its parent's plus
+        # its name, so only symbolic links are ever resolved (a warm run is mostly this walk).
+        folders = [(top, resolved_top)]
+        while folders:
+            here, resolved_here = folders.pop()
+            try:
+                entries = sorted(os.scandir(here), key=lambda entry: entry.name)
+            except OSError:  # vanished or unreadable: os.walk skips it too
+                continue
+            for entry in entries:
+                candidate, resolved = here / entry.name, resolved_here / entry.name
+                if _is_folder(entry):
+                    if not entry.is_symlink() and not self._is_excluded(resolved, is_dir=True):
+                        folders.append((candidate, resolved))
+                elif entry.name.endswith(PYTHON_SUFFIXES) and not self._is_excluded(resolved, is_dir=False):
                     # A FIFO, a device or a symlink loop is yielded so that reading it reports why it was skipped.
-                    if not candidate.is_dir() and self._stays_inside(candidate, top):
-                        yield candidate
+                    if not entry.is_symlink():
+                        yield candidate, resolved
+                    elif self._stays_inside(resolve_path(candidate), resolved_top):
+                        yield candidate, resolve_path(candidate)
 
-    def _stays_inside(self, candidate: Path, top: Path) -> bool:
+    def _stays_inside(self, target: Path, resolved_top: Path) -> bool:
         """False for a symlink to somewhere outside the project: like linked directories, not followed."""
-        if not candidate.is_symlink():
-            return True
-        target = resolve_path(candidate)
-        return any(_is_within(target, base) for base in (self.root, resolve_path(top)))
+        return any(_is_within(target, base) for base in (self.root, resolved_top))
 
     def _is_excluded(self, resolved: Path, is_dir: bool) -> bool:
         relative = self._relative(resolved, self.root)
@@ -100,9 +110,14 @@ class Discovery:
                 relative = resolved.relative_to(directory).as_posix() + ("/" if is_dir else "")
                 if spec.match_file(relative):
                     return True
-            if directory == self.root or (directory / ".git").exists():
+            if directory == self.root or self._is_repository(directory):
                 break
         return False
+
+    def _is_repository(self, directory: Path) -> bool:
+        if directory not in self._repositories:
+            self._repositories[directory] = (directory / ".git").exists()
+        return self._repositories[directory]
 
     def _gitignore_spec(self, directory: Path) -> pathspec.PathSpec | None:
         if directory not in self._gitignores:
@@ -132,6 +147,13 @@ def printable(name: str) -> str:
 def resolve_path(path: Path) -> Path:
     # Path.resolve raises RuntimeError on a symlink loop; the read reports the loop instead.
     return Path(os.path.realpath(path))
+
+
+def _is_folder(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()  # follows a link, as os.walk does; a link loop is no folder
+    except OSError:
+        return False
 
 
 def _is_within(path: Path, base: Path) -> bool:
