@@ -70,7 +70,12 @@ class Rule:
             lowered = text.lower() if lowered is None else lowered
             if not any(word in lowered for word in cls.requires_words):
                 return False
-        return cls.requires_text is None or cls.requires_text.search(text) is not None
+        # With `words_in_code`, `applies_to_code` searches the pattern in the code's names and
+        # literals, a fraction of the text; searching the whole text first (the credential
+        # patterns are large) cost more than the CPython parse it could save.
+        if cls.requires_text is None or cls.words_in_code:
+            return True
+        return cls.requires_text.search(text) is not None
 
     # The second gate, on the CPython tree of a file that passed `applies_to` (see authlint.gate).
     # Node kinds one of which must occur (None: any file): `frozenset({"Eq", "NotEq"})` for a
