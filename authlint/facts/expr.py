@@ -18,15 +18,25 @@ from authlint.facts.literals import string_value
 from authlint.facts.names import dotted_name
 
 
+class _Snapshot:
+    """Pickled as a constructor call. For frozen slotted dataclasses Python pickles through
+    `fields()` on every object, and snapshots are most of what workers send back."""
+
+    __slots__ = ()
+
+    def __reduce__(self) -> tuple[type, tuple[object, ...]]:
+        return type(self), tuple(getattr(self, name) for name in self.__slots__)
+
+
 @dataclass(frozen=True, slots=True)
-class Ref:
+class Ref(_Snapshot):
     """An imported name: `fastapi.Depends`, or `.deps.get_user` (relative, resolved later)."""
 
     target: str
 
 
 @dataclass(frozen=True, slots=True)
-class Name:
+class Name(_Snapshot):
     """A name bound in this module; `scope` is the qualified name of the binding function or class ("" = module)."""
 
     id: str
@@ -38,13 +48,13 @@ class Name:
 
 
 @dataclass(frozen=True, slots=True)
-class Attr:
+class Attr(_Snapshot):
     value: Expr
     attr: str
 
 
 @dataclass(frozen=True, slots=True)
-class Call:
+class Call(_Snapshot):
     func: Expr
     args: tuple[Expr, ...] = ()
     kwargs: tuple[tuple[str, Expr], ...] = ()
@@ -61,19 +71,19 @@ class Call:
 
 
 @dataclass(frozen=True, slots=True)
-class Const:
+class Const(_Snapshot):
     value: str | bytes | int | float | bool | None
 
 
 @dataclass(frozen=True, slots=True)
-class Seq:
+class Seq(_Snapshot):
     """A list, tuple or set display."""
 
     items: tuple[Expr, ...]
 
 
 @dataclass(frozen=True, slots=True)
-class Mapping:
+class Mapping(_Snapshot):
     """A dict display; a key of None is a `**spread`."""
 
     items: tuple[tuple[Expr | None, Expr], ...]
@@ -86,7 +96,7 @@ class Mapping:
 
 
 @dataclass(frozen=True, slots=True)
-class Index:
+class Index(_Snapshot):
     """A subscript: `Annotated[User, Depends(get_user)]`."""
 
     value: Expr
@@ -94,7 +104,7 @@ class Index:
 
 
 @dataclass(frozen=True, slots=True)
-class Opaque:
+class Opaque(_Snapshot):
     """An expression authlint does not model, as written (shortened)."""
 
     text: str
