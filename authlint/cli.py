@@ -7,6 +7,7 @@ or internal error. Errors are one line on stderr, never a traceback.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import functools
 import json
 import os
@@ -90,6 +91,9 @@ def _codes_option(name: str, help_text: str) -> Callable[..., Any]:
     return click.option(name, metavar="CODES", multiple=True, help=help_text)
 
 
+_GC_FIRST_GENERATION = 100_000
+
+
 def _split_codes(values: tuple[str, ...]) -> list[str]:
     return [code.strip() for value in values for code in value.split(",") if code.strip()]
 
@@ -98,6 +102,10 @@ def _split_codes(values: tuple[str, ...]) -> list[str]:
 @click.version_option(__version__, "--version", prog_name="authlint")
 def main() -> None:
     """authlint: find broken authentication and authorization in Python APIs."""
+    # A scan allocates millions of small, long-lived, acyclic objects (facts, from workers or
+    # the cache); at the default thresholds the cyclic collector re-walks them all again and
+    # again: a quarter of a one-file-changed run on 1,700 files. mypy raises them too.
+    gc.set_threshold(_GC_FIRST_GENERATION, 50, 100)
 
 
 @main.command()
