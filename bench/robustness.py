@@ -24,8 +24,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from sections import markers, replace_section
+
 BENCH = Path(__file__).resolve().parent
-START, END = "<!-- robustness:start -->", "<!-- robustness:end -->"
+START, END = markers("robustness")
 
 
 def default_trees() -> list[Path]:
@@ -88,22 +90,6 @@ def summarize(run: dict, trees: list[Path], jobs: int, file_timeout: float) -> l
     return lines + ["", END]
 
 
-def replace_section(text: str, section: str) -> str:
-    """`text` with the robustness section replaced by `section`, or with `section` appended."""
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        return head + section + rest.split(END, 1)[1]
-    return text.rstrip("\n") + "\n\n" + section + "\n"
-
-
-def existing_section(path: Path) -> str | None:
-    """The robustness section of the results file, for bench/run.py to keep when it rewrites the file."""
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    if START in text and END in text:
-        return START + text.split(START, 1)[1].split(END, 1)[0] + END
-    return None
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("trees", nargs="*", type=Path, help="folders to scan [default: stdlib + site-packages]")
@@ -117,7 +103,7 @@ def main() -> None:
     section = "\n".join(summarize(run, trees, args.jobs, args.file_timeout))
     print(section)
     current = args.results.read_text(encoding="utf-8") if args.results.exists() else ""
-    args.results.write_text(replace_section(current, section), encoding="utf-8")
+    args.results.write_text(replace_section(current, "robustness", section), encoding="utf-8")
     print(f"wrote {args.results}")
     document = run["document"]
     internal = [] if document is None else [e for e in document["errors"] if e["kind"] == "internal"]

@@ -18,9 +18,9 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
-from robustness import existing_section
+from sections import write_keeping_owned
 
 BENCH = Path(__file__).resolve().parent
 # authlint and libcst come from the environment that runs this script (pip install . first).
@@ -28,6 +28,7 @@ AUTHLINT_VENV = Path(sys.prefix)
 TOOLS_VENV = BENCH / ".tools" / "venv"
 OUT = BENCH / ".tools" / "out"  # reports are written here, like every tool's
 TOOL_PINS = {"bandit": "1.9.4", "ruff": "0.17.6", "semgrep": "1.182.0"}
+PARSED_FLOOR = "floor: libcst.parse_module of the files authlint parses"
 TIME_FORMAT = "%e %U %S %M"  # wall, user CPU, system CPU, peak RSS (KiB) as GNU time reports them
 
 AST_FLOOR = r"""
@@ -54,26 +55,33 @@ def parse(p):
         except Exception:
             return 1
 paths = []
-for d, ds, fs in os.walk(sys.argv[1]):
-    ds[:] = [x for x in ds if x != "__pycache__"]
-    paths += [os.path.join(d, f) for f in fs if f.endswith(".py")]
+if sys.argv[1].startswith("@"):  # a file listing the paths, one per line
+    with open(sys.argv[1][1:], encoding="utf-8") as h:
+        paths = h.read().splitlines()
+else:
+    for d, ds, fs in os.walk(sys.argv[1]):
+        ds[:] = [x for x in ds if x != "__pycache__"]
+        paths += [os.path.join(d, f) for f in fs if f.endswith(".py")]
 with multiprocessing.Pool(int(sys.argv[2])) as pool:
     failed = sum(pool.map(parse, paths, chunksize=8))
 print(len(paths), "files,", failed, "failed to parse")
 """
 
-# Not timed: runs authlint in-process with --jobs 1 and counts the files that pass its import gate
-# (files importing nothing any rule cares about are never parsed).
-GATE_COUNT = r"""
-import sys, authlint.engine as engine
+# Not timed: runs authlint in-process (--jobs 1, no time limit, so no worker process) and lists the
+# files it parses; the others pass none of its gates (authlint/gate.py) and are never parsed.
+PARSED_FILES = r"""
+import os, sys, authlint.engine as engine
 from authlint.cli import main
-parsed = []
+parsed = set()
 original = engine._on_large_stack
-engine._on_large_stack = lambda fn, text, path, *rest: parsed.append(path) or original(fn, text, path, *rest)
+engine._on_large_stack = lambda fn, text, path, *rest: parsed.add(os.path.abspath(path)) or original(fn, text, path, *rest)
 try:
     main(["check", sys.argv[1], "--exit-zero", "-q", "--format", "json", "-o", sys.argv[2], "--jobs", "1",
-          "--no-respect-gitignore", "--exclude", "__pycache__", "--no-cache"], standalone_mode=False)
+          "--file-timeout", "0", "--no-respect-gitignore", "--exclude", "__pycache__", "--no-cache"],
+         standalone_mode=False)
 finally:
+    with open(sys.argv[3], "w", encoding="utf-8") as h:
+        h.write("".join(p + "\n" for p in sorted(parsed)))
     print(len(parsed))
 """
 
@@ -89,6 +97,8 @@ class Tool:
     error: str = ""
     env: dict[str, str] = field(default_factory=dict)  # added to the environment of every run
     before_each: Callable[[], None] | None = None  # untimed set-up before every timed run
+    files: int | None = None  # the files it reads, when not the whole corpus
+    lines: int | None = None
 
 
 def sh(argv: list[str]) -> subprocess.CompletedProcess:
@@ -129,7 +139,8 @@ def versions(venv: Path) -> dict[str, str]:
     }
 
 
-def tools_for(corpus: Path, label: str, jobs: int, venv: Path, unavailable: dict[str, str]) -> list[Tool]:
+def tools_for(corpus: Path, label: str, jobs: int, venv: Path, unavailable: dict[str, str], parsed: tuple[Path, int]
+              ) -> list[Tool]:
     """The command lines to time over one corpus."""
     bin_ = venv / "bin"
     py = str(AUTHLINT_VENV / "bin" / "python")
@@ -150,6 +161,8 @@ def tools_for(corpus: Path, label: str, jobs: int, venv: Path, unavailable: dict
                                  "--exit-zero", "-q"]),
         Tool("floor: ast.parse (1 proc)", [py, "-c", AST_FLOOR, str(corpus)]),
         Tool(f"floor: libcst.parse_module ({jobs} procs)", [py, "-c", LIBCST_FLOOR, str(corpus), str(jobs)]),
+        Tool(f"{PARSED_FLOOR} ({jobs} procs)", [py, "-c", LIBCST_FLOOR, f"@{parsed[0]}", str(jobs)],
+             files=parsed[1], lines=count_lines(Path(p) for p in parsed[0].read_text(encoding="utf-8").splitlines())),
     ]
     for tool in tools:
         key = tool.name.split()[0]
@@ -228,11 +241,15 @@ def files_scanned(tool: Tool) -> str:
         return f"? ({exc})"
 
 
-def gate_count(corpus: Path) -> str:
-    """How many files of corpus authlint actually parses (the rest fail its import gate)."""
-    done = sh([str(AUTHLINT_VENV / "bin" / "python"), "-c", GATE_COUNT, str(corpus), str(OUT / "gate.json")])
+def parsed_files(corpus: Path, label: str) -> tuple[Path, int]:
+    """A file listing the files of corpus that authlint parses, and how many there are."""
+    listing = OUT / f"parsed-{label}.txt"
+    done = sh([str(AUTHLINT_VENV / "bin" / "python"), "-c", PARSED_FILES, str(corpus.resolve()),
+               str(OUT / f"parsed-{label}.json"), str(listing)])  # fmt: skip
     lines = done.stdout.strip().splitlines()
-    return lines[-1] if done.returncode == 0 and lines else f"? ({done.stderr.strip()[-200:]})"
+    if done.returncode or not lines:
+        raise SystemExit(f"listing the files authlint parses failed: {done.stderr.strip()[-400:]}")
+    return listing, int(lines[-1])
 
 
 def measure(tools: list[Tool], repeat: int) -> None:
@@ -252,37 +269,89 @@ def measure(tools: list[Tool], repeat: int) -> None:
         print(f"  {tool.name:34} {median:8.2f} s  scanned {tool.scanned}  {tool.error}", flush=True)
 
 
-def table(tools: list[Tool], files: int) -> list[str]:
-    rows = ["| tool | files | files scanned (tool's own count) | median wall s | CPU s | peak MB | files/s | × authlint |",
-            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
-    base = statistics.median(r[0] for r in tools[0].runs) if tools[0].runs else None
-    for tool in tools:
+@dataclass
+class Section:
+    title: str
+    files: int
+    lines: int
+    tools: list[Tool]
+    parsed: int
+
+
+def table(section: Section) -> list[str]:
+    rows = ["| tool | files | lines | files scanned (tool's own count) | median wall s | CPU s | peak MB | files/s "
+            "| × authlint cold |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    base = wall_of(section.tools, "authlint (cold)")
+    for tool in section.tools:
+        files, lines = tool.files or section.files, tool.lines or section.lines
         if not tool.runs:
-            rows.append(f"| {tool.name} | {files} | | {tool.error} | | | | |")
+            rows.append(f"| {tool.name} | {files} | {lines:,} | | {tool.error} | | | | |")
             continue
         wall = statistics.median(r[0] for r in tool.runs)
         cpu = statistics.median(r[1] for r in tool.runs)
-        peak = max(r[2] for r in tool.runs) / 1024
         ratio = f"{wall / base:.2f}" if base else "n/a"
-        rows.append(f"| {tool.name} | {files} | {tool.scanned} | {wall:.2f} | {cpu:.2f} | {peak:.0f} | {files / wall:.0f} | {ratio} |")
+        rows.append(f"| {tool.name} | {files} | {lines:,} | {tool.scanned} | {wall:.2f} | {cpu:.2f} | {peak_mb(tool):.0f} "
+                    f"| {files / wall:.0f} | {ratio} |")
     return rows
 
 
-def count_files(corpus: Path) -> int:
-    return sum(1 for p in corpus.rglob("*.py") if "__pycache__" not in p.parts)
+def wall_of(tools: list[Tool], prefix: str) -> float | None:
+    """The median wall time of the tool whose name starts with prefix, if it ran."""
+    runs = next((tool.runs for tool in tools if tool.name.startswith(prefix)), [])
+    return statistics.median(r[0] for r in runs) if runs else None
 
 
-def write_results(path: Path, sections: list[tuple[str, int, list[Tool], str]], info: dict[str, str],
-                  vers: dict[str, str], repeat: int) -> None:
+def peak_mb(tool: Tool) -> float:
+    return max(r[2] for r in tool.runs) / 1024
+
+
+def targets(section: Section) -> list[str]:
+    """Issue #5's targets, each with this run's value and whether it is met."""
+    tools = section.tools
+    cold = wall_of(tools, "authlint (cold)")
+    authlint_peak = max((peak_mb(t) for t in tools if t.name.startswith("authlint") and t.runs), default=None)
+
+    def ratio(prefix: str, limit: float, what: str) -> tuple[str, float | None, float, str]:
+        other = wall_of(tools, prefix)
+        return what, (cold / other if cold and other else None), limit, "×"
+
+    rows = [
+        ratio("bandit", 0.5, "authlint cold / Bandit (wall)"),
+        ratio("semgrep", 1.0, "authlint cold / Semgrep CE (wall)"),
+        ratio(PARSED_FLOOR, 1.5, "authlint cold / libcst parse of the files it parses (wall, same jobs)"),
+        ("authlint warm, nothing changed (wall)", wall_of(tools, "authlint (warm)"), 0.5, " s"),
+        ("authlint, one file touched (wall)", wall_of(tools, "authlint (one file touched)"), 1.0, " s"),
+        ("authlint peak memory, largest process", authlint_peak, 400, " MB"),
+    ]
+    lines = ["| target | at most | this run | met |", "| --- | ---: | ---: | --- |"]
+    for what, value, limit, unit in rows:
+        shown = "n/a (a run failed)" if value is None else f"{value:.0f}{unit}" if unit == " MB" else f"{value:.2f}{unit}"
+        met = "n/a" if value is None else ("yes" if value <= limit else "**no**")
+        lines.append(f"| {what} | {limit:g}{unit} | {shown} | {met} |")
+    return lines
+
+
+def count_lines(paths: Iterable[Path]) -> int:
+    return sum(path.read_bytes().count(b"\n") for path in paths)
+
+
+def corpus_files(corpus: Path) -> list[Path]:
+    return [p for p in corpus.rglob("*.py") if "__pycache__" not in p.parts]
+
+
+def write_results(path: Path, sections: list[Section], info: dict[str, str], vers: dict[str, str], repeat: int) -> None:
     lines = ["# authlint benchmark", "",
              f"Generated by `bench/run.py --repeat {repeat}` on {info['date']}. Every number below comes from that run.",
              "", "## Machine", ""]
     lines += [f"- {k}: {v}" for k, v in info.items()]
     lines += ["", "## Versions", ""] + [f"- {k}: {v}" for k, v in vers.items()]
-    for title, files, tools, parsed in sections:
-        lines += ["", f"## {title}", ""] + table(tools, files)
-        lines += ["", f"authlint parsed {parsed} of these {files} files; the others import nothing any enabled rule",
-                  "cares about and are skipped by its import gate before parsing (counted in a separate, untimed run)."]
+    lines += ["", "## Targets (full corpus)", "", *targets(sections[0]), "",
+              "Where a target is not met, the profile section below shows what the time goes to."]
+    for section in sections:
+        lines += ["", f"## {section.title}", ""] + table(section)
+        lines += ["", f"authlint parsed {section.parsed} of these {section.files} files; the others pass none of its",
+                  "gates (no module, name or keyword any enabled rule or framework adapter needs) and are never",
+                  "parsed (listed in a separate, untimed run; that list is the input of the last floor row)."]
     lines += ["", "## Notes", "",
               f"- Median of {repeat} run(s) per tool. CPU s is user+sys of the whole process tree and peak MB is the",
               "  largest maximum RSS of any single process in the tree, both as GNU `/usr/bin/time -f '%e %U %S %M'` reports them",
@@ -302,9 +371,8 @@ def write_results(path: Path, sections: list[tuple[str, int, list[Tool], str]], 
               "  atomically (temp file + rename), which would replace the `/dev/null` device node when run as root.",
               "", "## How to reproduce", "", "```", "python bench/build_corpus.py && python bench/run.py", "```",
               "", "`--repeat N` sets the number of runs (default 3); `--jobs` the authlint/libcst worker count (default 2)."]
-    # bench/robustness.py writes a section of its own into the same file; keep it.
-    kept = existing_section(path)
-    path.write_text("\n".join(lines) + "\n" + (f"\n{kept}\n" if kept else ""))
+    # bench/robustness.py and bench/profile.py write sections of their own into the same file.
+    write_keeping_owned(path, "\n".join(lines) + "\n")
 
 
 def main() -> None:
@@ -322,13 +390,15 @@ def main() -> None:
         print(f"{tool}: not available: {reason}")
     sections = []
     for title, label, corpus in (("Full corpus", "full", args.corpus), ("Small corpus", "small", args.small)):
-        files = count_files(corpus)
-        print(f"{title}: {files} files in {corpus}")
-        tools = tools_for(corpus, label, args.jobs, TOOLS_VENV, unavailable)
+        paths = corpus_files(corpus)
+        files, lines = len(paths), count_lines(paths)
+        print(f"{title}: {files} files, {lines:,} lines in {corpus}")
+        parsed = parsed_files(corpus, label)
+        print(f"  authlint parses {parsed[1]} of {files} files (the rest pass none of its gates)")
+        tools = tools_for(corpus, label, args.jobs, TOOLS_VENV, unavailable, parsed)
         measure(tools, args.repeat)
-        parsed = gate_count(corpus)
-        print(f"  authlint parses {parsed} of {files} files (the rest fail its import gate)")
-        sections.append((f"{title} ({corpus.relative_to(BENCH)}, {files} files)", files, tools, parsed))
+        title = f"{title} ({corpus.relative_to(BENCH)}, {files} files, {lines:,} lines)"
+        sections.append(Section(title, files, lines, tools, parsed[1]))
     info = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "nproc": str(os.cpu_count()), "python (bench/run.py)": platform.python_version(),
             "platform": platform.platform(), "processor": platform.processor() or platform.machine()}
