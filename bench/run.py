@@ -346,7 +346,7 @@ def write_results(path: Path, sections: list[Section], info: dict[str, str], ver
     lines += [f"- {k}: {v}" for k, v in info.items()]
     lines += ["", "## Versions", ""] + [f"- {k}: {v}" for k, v in vers.items()]
     lines += ["", "## Targets (full corpus)", "", *targets(sections[0]), "",
-              "Where a target is not met, the profile section below shows what the time goes to."]
+              "Where a target is not met, the analysis and profile sections below say what is in the way."]
     for section in sections:
         lines += ["", f"## {section.title}", ""] + table(section)
         lines += ["", f"authlint parsed {section.parsed} of these {section.files} files with libcst; the others pass",
@@ -371,7 +371,8 @@ def write_results(path: Path, sections: list[Section], info: dict[str, str], ver
               "- Reports are written to files in `bench/.tools/out/`, not `/dev/null`: authlint's `-o` replaces its target",
               "  atomically (temp file + rename), which would replace the `/dev/null` device node when run as root.",
               "", "## How to reproduce", "", "```", "python bench/build_corpus.py && python bench/run.py", "```",
-              "", "`--repeat N` sets the number of runs (default 3); `--jobs` the authlint/libcst worker count (default 2)."]
+              "", "`--repeat N` sets the number of runs (default 3); `--jobs` the authlint/libcst worker count (default 2).",
+              "`python bench/profile_phases.py` and `python bench/robustness.py` rewrite their own sections below."]
     # bench/robustness.py and bench/profile.py write sections of their own into the same file.
     write_keeping_owned(path, "\n".join(lines) + "\n")
 

@@ -1,13 +1,14 @@
 """Sections of bench/RESULTS.md that other scripts own, kept when bench/run.py rewrites the file.
 
-bench/robustness.py and bench/profile.py each write one section between HTML comment
-markers (`<!-- NAME:start -->` ... `<!-- NAME:end -->`); run.py writes everything else.
+bench/robustness.py and bench/profile_phases.py each write one section between HTML comment
+markers (`<!-- NAME:start -->` ... `<!-- NAME:end -->`), and `analysis` is written by hand
+(what the numbers mean, dated); run.py writes everything else.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-OWNED = ("profile", "robustness")  # in the order run.py puts them back
+OWNED = ("analysis", "profile", "robustness")  # in the order run.py puts them back
 
 
 def markers(name: str) -> tuple[str, str]:
