@@ -42,6 +42,8 @@ _CONFIG_OBJECTS = frozenset({"settings", "config", "conf"})
 _STORED_KEY = "a request value and a stored key"
 _TEST_PATTERNS = ("test", "tests", "conftest")
 _EQUALITY_METHODS = frozenset({"__eq__", "__ne__", "__hash__"})
+# Expressions `.encode()` can follow without parentheses (names, not classes: libcst loads lazily).
+_ATOMS = frozenset({"Name", "Attribute", "Call", "Subscript", "SimpleString", "FormattedString"})
 # What calls return, for telling whether both sides of a comparison are str or both bytes.
 _STR_CALLS = frozenset({"str", "hmac.new().hexdigest", "hmac.HMAC().hexdigest"})
 _BYTES_CALLS = frozenset(
@@ -125,11 +127,13 @@ class CredentialTimingComparison(FileRule):
     `not hmac.compare_digest(a, b)` (adding `import hmac`) when the comparison is not chained
     and both sides are known to be `str`, or both `bytes`: literals, f-strings, `+`,
     `str()`/`bytes()`, `.hexdigest()`/`.digest()`, `.encode()`/`.decode()`, base64, parameters
-    annotated `str` or `bytes`, and local names assigned one of these. `compare_digest`
-    raises `TypeError` for a `str` and `bytes` pair, for `None` (`headers.get("X-Key")`
-    without a default) and for `str` with non-ASCII characters, so a side of unknown type is
-    left for you; after the fix a non-ASCII `str` input fails with that error instead of
-    comparing unequal. `in` and `not in` are never rewritten.
+    annotated `str` or `bytes`, and local names assigned one of these. Two `str` are compared
+    as their UTF-8 bytes (`hmac.compare_digest(a.encode(), b.encode())`), since
+    `compare_digest` refuses a `str` with non-ASCII characters; two strings are equal exactly
+    when their UTF-8 encodings are (only a lone surrogate, which no decoder produces by
+    default, cannot be encoded). `compare_digest` raises `TypeError` for a `str` and `bytes`
+    pair and for `None` (`headers.get("X-Key")` without a default), so a side of unknown type
+    is left for you. `in` and `not in` are never rewritten.
 
     ## References
     - OWASP API Security Top 10 2023, API2: Broken Authentication
@@ -199,6 +203,8 @@ class CredentialTimingComparison(FileRule):
         kind = self._value_type(left, 0)
         if kind is None or kind != self._value_type(right, 0):
             return None
+        if kind == "str":  # compare_digest refuses a non-ASCII str; equal strings have equal UTF-8
+            left, right = _utf8(left), _utf8(right)
         call = fix.expression("hmac.compare_digest(a, b)")
         call = call.with_changes(args=(call.args[0].with_changes(value=left), call.args[1].with_changes(value=right)))
         replacement = libcst.UnaryOperation(libcst.Not(), call) if negated else call
@@ -390,3 +396,10 @@ def _collection_name(node: libcst.CSTNode) -> str | None:
     ):
         node = node.func.value
     return credentials.value_name(node)
+
+
+def _utf8(expr: libcst.BaseExpression) -> libcst.Call:
+    """`expr.encode()`, parenthesized unless `expr` is an atom (`"a" "b".encode()` encodes "b" only)."""
+    if not expr.lpar and type(expr).__name__ not in _ATOMS:
+        expr = expr.with_changes(lpar=[libcst.LeftParen()], rpar=[libcst.RightParen()])
+    return libcst.Call(libcst.Attribute(expr, libcst.Name("encode")))

@@ -90,10 +90,28 @@ def test_hmac_import_is_added_once_after_the_docstring_and_imports(tmp_path: Pat
 
         def check(body: bytes, signature: str, key: bytes) -> bool:
             expected = hashlib.sha256(key + body).hexdigest()
-            if hmac.compare_digest(signature, expected):
+            if hmac.compare_digest(signature.encode(), expected.encode()):
                 return True
-            return not hmac.compare_digest(signature, expected)
+            return not hmac.compare_digest(signature.encode(), expected.encode())
         ''')
+
+
+def test_a_fixed_str_comparison_means_what_it_meant_for_any_text(tmp_path: Path) -> None:
+    fixed = fix_source(tmp_path, '''\
+        def same(signature: str, expected: str) -> bool:
+            return signature == expected
+
+
+        def differs(signature: str, secret: str) -> bool:
+            return "v1=" + secret != signature
+        ''', "AL202")
+    assert "hmac.compare_digest(signature.encode(), expected.encode())" in fixed
+    assert 'not hmac.compare_digest(("v1=" + secret).encode(), signature.encode())' in fixed
+    namespace: dict = {}
+    exec(compile(fixed, "fixed.py", "exec"), namespace)  # the test's own output, not scanned code
+    for a, b in [("abc", "abc"), ("abc", "abd"), ("clé", "clé"), ("clé", "cle"), ("", ""), ("日本", "日本語")]:
+        assert namespace["same"](a, b) is (a == b)
+        assert namespace["differs"](b, a) is ("v1=" + b != a)
 
 
 def test_an_existing_import_is_not_duplicated(tmp_path: Path) -> None:
