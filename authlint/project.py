@@ -103,6 +103,8 @@ class Project:
         self._by_suffix: dict[str, list[FileFacts]] = {}
         self._packages = {f.module for f in self.files if f.is_package}
         self._nesting = 0
+        # resolve_value results of top-level calls (the project does not change while linking)
+        self._values: dict[tuple[int, Expr | None], Symbol] = {}
         # Problems an adapter met with files it reads itself (a connexion OpenAPI spec that is
         # missing or invalid): warnings for the user, never internal errors.
         self.warnings: list[FileError] = []
@@ -223,7 +225,12 @@ class Project:
         return symbol
 
     def resolve_value(self, file: FileFacts, expr: Expr | None) -> Symbol:
-        return self.follow(self.resolve(file, expr))
+        if self._nesting:  # inside another resolution, whose depth limits may cut this one short
+            return self.follow(self.resolve(file, expr))
+        key = (id(file), expr)
+        if key not in self._values:
+            self._values[key] = self.follow(self.resolve(file, expr))
+        return self._values[key]
 
     # Calls, classes and constants ---------------------------------------------
 
