@@ -40,7 +40,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from authlint.model import SUPPRESSED_BY_BASELINE, Finding, ScanResult
+from authlint.model import PROJECT, SUPPRESSED_BY_BASELINE, Finding, ScanResult
+from authlint.rule import ProjectRule
 from authlint.reporters import write_atomic
 
 VERSION = 1
@@ -171,7 +172,18 @@ class Scope:
 def scan_scope(result: ScanResult, root: Path, cwd: Path) -> Scope:
     failed = {error.path for error in result.errors}
     paths = frozenset(project_path(path, root, cwd) for path in result.files if path not in failed)
-    return Scope(paths, frozenset(rule.code for rule in result.rules))
+    return Scope(paths, frozenset(rule.code for rule in result.rules) - _failed_in_link(result))
+
+
+def _failed_in_link(result: ScanResult) -> set[str]:
+    """Codes whose findings this scan cannot vouch for: a project rule that failed, or every
+    project rule when a framework adapter failed (its routes are missing)."""
+    failed: set[str] = set()
+    for error in result.errors:
+        if error.path == PROJECT and error.is_internal:
+            project_rules = {rule.code for rule in result.rules if issubclass(rule, ProjectRule)}
+            failed |= {error.code} if error.code else project_rules
+    return failed
 
 
 def apply(result: ScanResult, baseline: Counter[Key], root: Path) -> ScanResult:

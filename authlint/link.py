@@ -13,7 +13,7 @@ from typing import Iterable
 from authlint.baseline import statement_digest
 from authlint.facts.file_facts import FileFacts
 from authlint.frameworks import LinkSettings, build_routes
-from authlint.model import SUPPRESSED_BY_COMMENT, FileError, Finding, Route, Severity, Span
+from authlint.model import PROJECT, SUPPRESSED_BY_COMMENT, FileError, Finding, Route, Severity, Span
 from authlint.project import Project
 from authlint.rule import ProjectRule
 
@@ -71,4 +71,4 @@ def link(
 def _internal_error(rule: ProjectRule, exc: Exception) -> FileError:
     detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-3))
     message = f"rule {rule.code} ({rule.name}) failed: {type(exc).__name__}: {exc}"
-    return FileError("<project>", "internal", message, code=rule.code, detail=detail)
+    return FileError(PROJECT, "internal", message, code=rule.code, detail=detail)

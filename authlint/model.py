@@ -105,9 +105,13 @@ class Finding:
         return (self.path, self.span.line, self.span.column, self.code, self.message)
 
 
+# The path of an error of the link phase: a project rule (its `code`) or a framework adapter (no code).
+PROJECT = "<project>"
+
+
 @dataclass(frozen=True)
 class FileError:
-    """A file authlint could not analyse, or a rule that failed on it."""
+    """A file authlint could not analyse, or a rule that failed on it (`PROJECT`: in the link phase)."""
 
     path: str
     kind: str  # "read", "decode", "parse", "internal"

@@ -347,3 +347,20 @@ def test_console_and_json_count_baselined_findings(three_kinds: Path) -> None:
     _, document = check_json("--baseline", BASELINE)
     assert reported(document) == [("app/auth.py", 13, "AL101")]
     assert (document["summary"]["suppressed"], document["summary"]["baselined"]) == (2, 1)
+
+
+def test_entries_of_a_project_rule_that_failed_are_kept(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from authlint.rules.unauthenticated_route import UnauthenticatedRoute
+
+    write(project / "pyproject.toml", '[tool.authlint]\nselect = ["AL301"]\n')
+    write(project / "app" / "main.py", ROUTES)
+    write_baseline()
+
+    def boom(self) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(UnauthenticatedRoute, "check", boom)
+    result, document = check_json("--baseline", BASELINE, "--no-cache")
+    assert (result.exit_code, document["summary"]["stale_baseline_entries"]) == (2, 0)
+    invoke("check", "--write-baseline", BASELINE, "--no-cache")
+    assert [entry["route"] for entry in entries(project / BASELINE)] == ["POST /orders", "PUT /orders"]

@@ -15,7 +15,7 @@ import re
 import traceback
 
 from authlint.frameworks.base import Framework, LinkSettings
-from authlint.model import FileError, Route
+from authlint.model import PROJECT, FileError, Route
 from authlint.project import Project
 
 __all__ = ["Framework", "LinkSettings", "all_frameworks", "build_routes", "wants_facts"]
@@ -68,7 +68,7 @@ def build_routes(project: Project, settings: LinkSettings, errors: list[FileErro
         except Exception as exc:  # an adapter bug must not lose the other frameworks' routes
             detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-3))
             message = f"the {framework.name} adapter failed: {type(exc).__name__}: {exc}"
-            errors.append(FileError("<project>", "internal", message, detail=detail))
+            errors.append(FileError(PROJECT, "internal", message, detail=detail))
     routes = [settings.mark_public(route) for route in routes]
     return sorted(routes, key=lambda r: (r.path, r.methods, r.location.path, r.location.line))
 
