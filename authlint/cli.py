@@ -150,9 +150,14 @@ def check(paths: tuple[Path, ...], **options: Any) -> None:
     for path in paths:
         if not path.exists():
             raise UsageError(f"path {str(path)!r} does not exist")
-    config = _effective_config(paths[0], options)
-    changes = changed_lines(paths[0], options["diff_base"]) if options["diff_base"] else None
     fixing = options["fix"] or options["diff"]
+    if fixing and options["write_baseline"] is not None:
+        raise UsageError("--write-baseline records findings as they are; run it without --fix and --diff")
+    config = _effective_config(paths[0], options)
+    # Everything that can refuse the run is read before --fix writes a file.
+    changes = changed_lines(paths[0], options["diff_base"]) if options["diff_base"] else None
+    baseline_file = options["baseline_file"] or config.baseline
+    recorded = baseline.load(baseline_file) if baseline_file is not None and options["write_baseline"] is None else None
     cache = _open_cache(config, paths[0], options["no_cache"], options["quiet"])
     result = scan(list(paths), config, options["jobs"] or default_jobs(), fix=fixing, cache=cache)
     if options["write_baseline"] is not None:
@@ -160,9 +165,8 @@ def check(paths: tuple[Path, ...], **options: Any) -> None:
     if options["diff"]:
         sys.exit(_print_diff(result, options["quiet"]))
     failed_writes = _write_fixes(result, options["quiet"]) if fixing else []
-    baseline_file = options["baseline_file"] or config.baseline
-    if baseline_file is not None:
-        result = baseline.apply(result, baseline.load(baseline_file), config.root)
+    if recorded is not None:
+        result = baseline.apply(result, recorded, config.root)
     if changes is not None:
         result = dataclasses.replace(result, findings=keep_changed(result.findings, changes))
     _report(result, options)
@@ -250,7 +254,8 @@ def _linked(
     link_inputs: tuple[Any, Any], config: Config,
 ) -> ScanResult:  # fmt: skip
     """The scan's result: the per-file results of `files`, plus what linking them with `context` finds in them."""
-    fixed = [FixedFile(file.path, file.display, r.fixed) for file, r in zip(files, results) if r.fixed]
+    # The resolved path: replacing a symbolic link would leave the file it points to unfixed.
+    fixed = [FixedFile(resolve_path(file.path), file.display, r.fixed) for file, r in zip(files, results) if r.fixed]
     findings = [f for r in results for f in r.findings]
     errors = [e for r in results for e in r.errors]
     suppressed = [f for r in results for f in r.suppressed_findings]

@@ -364,3 +364,19 @@ def test_entries_of_a_project_rule_that_failed_are_kept(project: Path, monkeypat
     assert (result.exit_code, document["summary"]["stale_baseline_entries"]) == (2, 0)
     invoke("check", "--write-baseline", BASELINE, "--no-cache")
     assert [entry["route"] for entry in entries(project / BASELINE)] == ["POST /orders", "PUT /orders"]
+
+
+def test_a_missing_baseline_stops_the_run_before_fix_writes_anything(project: Path) -> None:
+    source = "import requests\n\n\ndef ping(url):\n    return requests.get(url)\n"
+    write(project / "app" / "ping.py", source)
+    write(project / "pyproject.toml", CONFIG.replace('"AL101"', '"AL503"') + 'baseline = "missing.json"\n')
+    result = invoke("check", "--fix")
+    assert result.exit_code == 2 and "missing.json" in result.output
+    assert (project / "app" / "ping.py").read_text(encoding="utf-8") == source
+
+
+@pytest.mark.parametrize("flag", ["--fix", "--diff"])
+def test_write_baseline_refuses_to_fix(project: Path, flag: str) -> None:
+    result = invoke("check", "--write-baseline", BASELINE, flag)
+    assert result.exit_code == 2 and "--write-baseline" in result.output
+    assert not (project / BASELINE).exists()

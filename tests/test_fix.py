@@ -271,6 +271,14 @@ def test_fix_writes_the_file_and_reports_what_remains(tmp_path: Path) -> None:
     assert result.exit_code == 1
 
 
+def test_fix_rewrites_the_file_a_symbolic_link_points_to_and_keeps_the_link(tmp_path: Path) -> None:
+    (tmp_path / "real.py").write_text(VULNERABLE, encoding="utf-8")
+    (tmp_path / "app.py").symlink_to("real.py")
+    assert _invoke(tmp_path, "check", "app.py", "--select", "AL503", "--fix").exit_code == 0
+    assert (tmp_path / "app.py").is_symlink()
+    assert (tmp_path / "real.py").read_text(encoding="utf-8") == FIXED
+
+
 def test_fix_with_everything_fixed_exits_0(tmp_path: Path) -> None:
     (tmp_path / "app.py").write_text(VULNERABLE, encoding="utf-8")
     result = _invoke(tmp_path, "check", "app.py", "--select", "AL503", "--fix")
