@@ -29,9 +29,10 @@ Writes go to a temporary file in the same folder and are renamed into place, so 
 sees a whole entry or none, and two concurrent runs at worst both write the same entry.
 A cache folder that cannot be written means running without the cache, with one warning.
 
-The build is `__version__` plus the size and modification time of every source file of
-authlint and its rules: an editable install or a checkout changes code without changing
-the version, and a stale result from old rule code would be a silent wrong answer.
+The build is `__version__`, the Python and libcst versions, and the size and modification
+time of every source file of authlint and its rules: an editable install or a checkout
+changes code without changing the version, and a stale result from old rule code would
+be a silent wrong answer.
 """
 
 from __future__ import annotations
@@ -41,8 +42,10 @@ import dataclasses
 import enum
 import hashlib
 import importlib
+import importlib.metadata
 import json
 import os
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
@@ -231,7 +234,9 @@ def build_id() -> str:
         for path in sorted(root.rglob("*.py")):
             stat = path.stat()
             state.append((path.relative_to(root).as_posix(), stat.st_size, stat.st_mtime_ns))
-    return f"{__version__}-{digest(FORMAT, state)[:16]}"
+    # CPython decides what is screened out or gated, libcst what is parsed: either upgraded, results change.
+    runtime = (sys.implementation.cache_tag, sys.version, importlib.metadata.version("libcst"))
+    return f"{__version__}-{digest(FORMAT, state, runtime)[:16]}"
 
 
 def _settings_fingerprint(settings: FileSettings) -> str:
