@@ -244,22 +244,24 @@ def scan(
     if settings.collect_facts and settings.gating:
         everything = with_reachable_facts([*files, *context_files], [*results, *context], settings, jobs, analyze)
         results, context = everything[: len(files)], everything[len(files) :]
-    result = _linked(files, results, context, settings, link_inputs, config)
-    cache.store_scan(scan_key, result)
+    result, read_outside = _linked(files, results, context, settings, link_inputs, config)
+    if not read_outside:
+        cache.store_scan(scan_key, result)
     return result
 
 
 def _linked(
     files: list[SourceFile], results: list[FileResult], context: list[FileResult], settings: FileSettings,
     link_inputs: tuple[Any, Any], config: Config,
-) -> ScanResult:  # fmt: skip
-    """The scan's result: the per-file results of `files`, plus what linking them with `context` finds in them."""
+) -> tuple[ScanResult, bool]:  # fmt: skip
+    """The scan's result: the per-file results of `files`, plus what linking them with `context` finds
+    in them; and whether linking read files other than the scanned sources (Project.read_outside)."""
     # The resolved path: replacing a symbolic link would leave the file it points to unfixed.
     fixed = [FixedFile(resolve_path(file.path), file.display, r.fixed) for file, r in zip(files, results) if r.fixed]
     findings = [f for r in results for f in r.findings]
     errors = [e for r in results for e in r.errors]
     suppressed = [f for r in results for f in r.suppressed_findings]
-    routes = []
+    routes, read_outside = [], False
     if settings.collect_facts:
         facts = [r.facts for r in (*results, *context) if r.facts]
         relative = {file.display: file.relative_to_root for file in files}
@@ -270,10 +272,12 @@ def _linked(
         errors += linked.errors
         suppressed += [f for f in linked.suppressed_findings if f.path in wanted]
         routes = [r for r in linked.routes if r.location.path in wanted] if context else linked.routes
+        read_outside = bool(linked.read_outside)
     findings.sort(key=lambda f: f.sort_key)
-    return ScanResult(str(Path.cwd()), findings, errors, len(files), enabled_rules(config), len(suppressed), routes,
-                      tuple(file.display for file in files), suppressed, fixed=fixed,
-                      files_parsed=sum(r.parsed for r in results))  # fmt: skip
+    result = ScanResult(str(Path.cwd()), findings, errors, len(files), enabled_rules(config), len(suppressed), routes,
+                        tuple(file.display for file in files), suppressed, fixed=fixed,
+                        files_parsed=sum(r.parsed for r in results))  # fmt: skip
+    return result, read_outside
 
 
 def _context_files(discovery: Discovery, paths: list[Path], files: list[SourceFile], config: Config) -> list[SourceFile]:

@@ -31,6 +31,7 @@ class LinkResult:
     findings: list[Finding] = field(default_factory=list)
     errors: list[FileError] = field(default_factory=list)
     suppressed_findings: list[Finding] = field(default_factory=list)  # silenced by comments
+    read_outside: set[str] = field(default_factory=set)  # see Project.read_outside
 
 
 def link(
@@ -44,6 +45,7 @@ def link(
     result = LinkResult()
     result.routes = build_routes(project, settings, result.errors)
     result.errors += project.warnings  # specs an adapter could not read: reported, never fatal
+    result.read_outside = project.read_outside
     by_path = {f.path: f for f in project.files}
     for setting in rules:
         rule = setting.rule(project, result.routes, setting.options, setting.severity)

@@ -108,6 +108,9 @@ class Project:
         # Problems an adapter met with files it reads itself (a connexion OpenAPI spec that is
         # missing or invalid): warnings for the user, never internal errors.
         self.warnings: list[FileError] = []
+        # Files other than the scanned sources that linking depended on (an OpenAPI spec): a
+        # scan that read any is not cached whole, since nothing in its key would see them change.
+        self.read_outside: set[str] = set()
         for facts in self.files:
             self._by_module.setdefault(facts.module, facts)
             parts = facts.module.split(".")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -417,3 +418,18 @@ def test_no_module_reads_libcst_when_imported() -> None:
         if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("libcst")
     ]
     assert eager == [] and imports == []
+
+
+def test_a_changed_openapi_spec_is_seen_by_the_next_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The spec is no Python source, so no file key covers it: such a scan is not cached whole.
+    project = tmp_path / "app"
+    shutil.copytree(REPO / "fixtures" / "apps" / "connexion_vulnerable_no_security", project)
+    monkeypatch.chdir(project)
+    before = invoke("routes", ".", "--format", "json").output
+    spec = project / "openapi.yaml"
+    paths = {line.strip() for line in spec.read_text(encoding="utf-8").splitlines() if line.startswith("  /")}
+    assert paths, "the fixture's spec lists no paths"
+    first = sorted(paths)[0]
+    spec.write_text(spec.read_text(encoding="utf-8").replace(f"  {first}", f"  {first[:-1]}-renamed:"), encoding="utf-8")
+    after = invoke("routes", ".", "--format", "json").output
+    assert after != before and "-renamed" in after

@@ -536,6 +536,7 @@ class _Linker:
     def _spec(self, api: _Api) -> Spec | None:
         path = next((c for c in api.candidates if Path(c).is_file()), api.candidates[0])
         key = f"{path}\0{sorted(api.arguments.items())!r}"
+        self.project.read_outside.update(api.candidates)
         if key not in self.specs:
             self.specs[key] = load_spec(path, api.arguments)
             problem = self.specs[key]
