@@ -99,8 +99,7 @@ class _Supervisor(Generic[Item, Result]):
     def run(self) -> list[Result]:
         workers = [self._start() for _ in range(self._jobs)]
         try:
-            for worker in workers:
-                self._feed(worker)
+            workers = [self._feed(worker) for worker in workers]
             while any(worker.batch for worker in workers):
                 busy = [worker for worker in workers if worker.batch]
                 wait([worker.connection for worker in busy], timeout=self._wait_time(busy))
@@ -108,7 +107,7 @@ class _Supervisor(Generic[Item, Result]):
                     if worker.batch:
                         workers[position] = worker = self._service(worker)
                     if not worker.batch:
-                        self._feed(worker)
+                        workers[position] = self._feed(worker)
         finally:
             for worker in workers:
                 _stop(worker)
@@ -121,12 +120,20 @@ class _Supervisor(Generic[Item, Result]):
         theirs.close()  # the worker's death must read as end-of-file on our side
         return _Worker(process, ours)
 
-    def _feed(self, worker: _Worker[Item]) -> None:
+    def _feed(self, worker: _Worker[Item]) -> _Worker[Item]:
+        """The worker, busy with a new batch; a replacement when it died idle (no item is to blame)."""
         batch = [self._queue.popleft() for _ in range(min(self._batch_size, len(self._queue)))]
-        if batch:
+        if not batch:
+            return worker
+        try:
             worker.connection.send([self._items[position] for position in batch])
-            worker.batch.extend(batch)
-            worker.mark_start()
+        except OSError:  # killed between batches (the OOM killer, a signal from outside)
+            _stop(worker)
+            self._queue.extendleft(reversed(batch))
+            return self._feed(self._start())
+        worker.batch.extend(batch)
+        worker.mark_start()
+        return worker
 
     def _wait_time(self, busy: list[_Worker[Item]]) -> float | None:
         if self._timeout is None:

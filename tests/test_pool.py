@@ -21,7 +21,7 @@ from click.testing import CliRunner
 
 import authlint.runner
 from authlint.cli import main
-from authlint.pool import map_supervised
+from authlint.pool import _stop, _Supervisor, map_supervised
 
 VULNERABLE = 'import jwt\n\n\ndef issue(claims):\n    return jwt.encode(claims, None, algorithm="none")\n'
 PARENT = os.getpid()
@@ -86,6 +86,21 @@ def test_a_worker_that_dies_costs_only_its_item(jobs: int) -> None:
     results = map_supervised(square_but_die_on_7, list(range(40)), lost, jobs=jobs, timeout=None)
     assert results[7] == ("lost", 7, "crash", "the worker process analysing it died (SIGKILL)")
     assert results[:7] + results[8:] == [i * i for i in range(40) if i != 7]
+
+
+def test_a_worker_killed_while_idle_is_replaced_and_loses_nothing() -> None:
+    supervisor = _Supervisor(square, list(range(40)), lost, jobs=1, timeout=None)
+    idle = supervisor._start()
+    os.kill(idle.process.pid, signal.SIGKILL)
+    idle.process.join()
+    replacement = supervisor._feed(idle)  # the send fails on the dead worker's pipe
+    try:
+        assert replacement is not idle and replacement.process.is_alive()
+        assert sorted([*replacement.batch, *supervisor._queue]) == list(range(40))
+        position = replacement.batch[0]
+        assert replacement.connection.recv() == (True, position * position)
+    finally:
+        _stop(replacement)
 
 
 def test_an_exception_is_lost_as_internal_with_a_traceback() -> None:
