@@ -104,7 +104,7 @@ class Project:
         self._packages = {f.module for f in self.files if f.is_package}
         self._nesting = 0
         # resolve_value results of top-level calls (the project does not change while linking)
-        self._values: dict[tuple[int, Expr | None], Symbol] = {}
+        self._values: dict[tuple[str, Expr | None], Symbol] = {}
         # Problems an adapter met with files it reads itself (a connexion OpenAPI spec that is
         # missing or invalid): warnings for the user, never internal errors.
         self.warnings: list[FileError] = []
@@ -230,7 +230,7 @@ class Project:
     def resolve_value(self, file: FileFacts, expr: Expr | None) -> Symbol:
         if self._nesting:  # inside another resolution, whose depth limits may cut this one short
             return self.follow(self.resolve(file, expr))
-        key = (id(file), expr)
+        key = (file.path, expr)
         if key not in self._values:
             self._values[key] = self.follow(self.resolve(file, expr))
         return self._values[key]
