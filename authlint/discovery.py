@@ -86,8 +86,8 @@ class Discovery:
                     # A FIFO, a device or a symlink loop is yielded so that reading it reports why it was skipped.
                     if not entry.is_symlink():
                         yield candidate, resolved
-                    elif self._stays_inside(resolve_path(candidate), resolved_top):
-                        yield candidate, resolve_path(candidate)
+                    elif self._stays_inside(target := resolve_path(candidate), resolved_top):
+                        yield candidate, target
 
     def _stays_inside(self, target: Path, resolved_top: Path) -> bool:
         """False for a symlink to somewhere outside the project: like linked directories, not followed."""

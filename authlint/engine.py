@@ -126,7 +126,8 @@ def analyze_text(
     active = [s for s in enabled if s.rule.applies_to(modules, text, lowered)]
     if not active and not (facts_path and _wants_facts(settings, modules, text, lowered)):
         return _unparsed(text, display_path, facts_path)
-    return _on_large_stack(_gate_parse_and_run, text, display_path, active, modules, facts_path, settings, fixing)
+    return _on_large_stack(_gate_parse_and_run, text, lowered, display_path, active, modules, facts_path, settings,
+                           fixing)  # fmt: skip
 
 
 def _unparsed(text: str, display_path: str, facts_path: str | None) -> FileResult:
@@ -182,7 +183,7 @@ def _on_large_stack(function, *args):
 
 
 def _gate_parse_and_run(
-    text: str, path: str, active: list[RuleSetting], modules: frozenset[str], facts_path: str | None,
+    text: str, lowered: str, path: str, active: list[RuleSetting], modules: frozenset[str], facts_path: str | None,
     settings: FileSettings, fixing: bool,
 ) -> FileResult:  # fmt: skip
     """The code gates on CPython's tree, then (if anything is left) libcst on the same screen."""
@@ -196,7 +197,7 @@ def _gate_parse_and_run(
     active = [s for s in active if s.rule.applies_to_code(code)]
     # A file parsed for a rule keeps full facts (they cost nothing more); otherwise only an adapter's
     # or a fact rule's interest is worth the parse.
-    if not active and not (facts_path and _wants_facts_of_code(settings, code, text, text.lower())):
+    if not active and not (facts_path and _wants_facts_of_code(settings, code, text, lowered)):
         return _unparsed(text, path, facts_path)
     return _parse_and_run(text, path, active, modules, facts_path, fixing, screened)
 

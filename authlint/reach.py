@@ -19,16 +19,14 @@ from authlint.engine import FileSettings
 from authlint.facts.file_facts import FileFacts
 from authlint.model import FileResult
 from authlint.project import Project
-from authlint.runner import analyze_files
 
 
 Analyze = Callable[[Sequence[SourceFile], FileSettings, int], list[FileResult]]
 
 
 def with_reachable_facts(
-    files: Sequence[SourceFile], results: list[FileResult], settings: FileSettings, jobs: int,
-    analyze: Analyze = analyze_files,
-) -> list[FileResult]:  # fmt: skip
+    files: Sequence[SourceFile], results: list[FileResult], settings: FileSettings, jobs: int, analyze: Analyze
+) -> list[FileResult]:
     """`results` (one per file), with full facts for the unparsed files that parsed files import.
 
     `analyze` runs the per-file phase: the pool, or the cache in front of it.

@@ -53,6 +53,8 @@ class Rule:
     # A pattern the file's text must match for the rule to apply (None: every file). Like
     # `requires`, a cheap necessary condition checked before parsing: a rule about
     # `DEBUG = True` sets `re.compile(r"\bDEBUG\b")`, so files without it are never parsed.
+    # With `words_in_code` it is matched against the code's names and literals instead
+    # (`applies_to_code`), never against the whole text.
     requires_text: ClassVar[re.Pattern[str] | None] = None
     # Lowercase substrings one of which the lowercased text must contain: a prefilter in front
     # of `requires_text` (substring search runs at memory speed; a regex alternation of

@@ -23,7 +23,7 @@ import libcst
 
 from authlint.context import FileContext
 from authlint.facts.file_facts import FunctionFacts
-from authlint.facts.literals import string_value
+from authlint.facts.literals import string_value, subscript_key
 from authlint.facts.names import dotted_name
 
 DENIES = "denies"  # how the function turns a caller away: ["abort(401)", ...]
@@ -272,9 +272,8 @@ class AuthCheckCollector:
         return False
 
     def _is_route_attribute(self, expr: libcst.CSTNode) -> bool:
-        if isinstance(expr, libcst.Subscript) and len(expr.slice) == 1 and isinstance(expr.slice[0].slice, libcst.Index):
-            key = expr.slice[0].slice.value
-            return isinstance(key, libcst.SimpleString) and string_value(key) in _ROUTE_KEYS
+        if isinstance(expr, libcst.Subscript):
+            return subscript_key(expr) in _ROUTE_KEYS
         while isinstance(expr, libcst.Attribute):
             if expr.attr.value in _ROUTE_ATTRIBUTES:
                 return True

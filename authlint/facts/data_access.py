@@ -1588,7 +1588,3 @@ def queryset_snapshot(expr: Expr | None) -> tuple[str, bool, str] | None:
             operation, bounded = GET, True
     return operation, bounded, written(expr)
 
-
-# Routes and the code that serves them (link phase) ------------------------------------
-
-# DRF and Django actions that serve each HTTP method of a class-based view.
