@@ -72,8 +72,14 @@ class FixedText:
 
 
 def replace(node: libcst.CSTNode, replacement: libcst.CSTNode | None, imports: Sequence[str] = ()) -> Fix | None:
-    """A one-edit fix, or None when there is no replacement (so rules can pass a helper's result on)."""
-    return None if replacement is None else Fix((Replace(node, replacement),), tuple(imports))
+    """A one-edit fix, or None when there is no replacement (so rules can pass a helper's result on).
+
+    An expression written in parentheses, `(a == b)`, keeps them around a replacement that has none."""
+    if replacement is None:
+        return None
+    if getattr(node, "lpar", None) and not getattr(replacement, "lpar", True):
+        replacement = replacement.with_changes(lpar=node.lpar, rpar=node.rpar)  # type: ignore[attr-defined]
+    return Fix((Replace(node, replacement),), tuple(imports))
 
 
 def expression(code: str) -> libcst.BaseExpression:

@@ -208,7 +208,7 @@ class CredentialTimingComparison(FileRule):
         call = fix.expression("hmac.compare_digest(a, b)")
         call = call.with_changes(args=(call.args[0].with_changes(value=left), call.args[1].with_changes(value=right)))
         replacement = libcst.UnaryOperation(libcst.Not(), call) if negated else call
-        return fix.replace(node, replacement.with_changes(lpar=node.lpar, rpar=node.rpar), imports=("hmac",))
+        return fix.replace(node, replacement, imports=("hmac",))
 
     def _value_type(self, expr: libcst.CSTNode | None, depth: int) -> str | None:
         """"str" or "bytes" when `expr` certainly holds one (never None), else None."""

@@ -157,7 +157,7 @@ class JwtAlgorithmsUnpinned(FileRule):
         if where is op.call:
             return fix.replace(op.call, fix.with_keywords(op.call, add=[("algorithms", pinned)]))
         if isinstance(where, libcst.Name) and where.value == "None":
-            return fix.replace(where, pinned.with_changes(lpar=where.lpar, rpar=where.rpar))
+            return fix.replace(where, pinned)
         return None
 
     def _check_mixed(self, op: jwt.JwtOperation) -> None:

@@ -238,7 +238,7 @@ class RequestWithoutTimeout(FileRule):
         written = timeout.args[0].value if isinstance(timeout, libcst.Call) and timeout.args else timeout
         if not (isinstance(written, libcst.Name) and written.value == "None"):
             return None
-        return fix.replace(timeout, self._seconds().with_changes(lpar=timeout.lpar, rpar=timeout.rpar))
+        return fix.replace(timeout, self._seconds())
 
     def _disables_timeout(self, timeout: libcst.BaseExpression) -> bool:
         if self.ctx.literal(timeout) is None:

@@ -211,8 +211,7 @@ class WeakTokenGeneration(FileRule):
         ):
             return None
         count = max(_FIX_BYTES, self.options.min_bytes)
-        replacement = fix.expression(f"secrets.token_urlsafe({count})").with_changes(lpar=value.lpar, rpar=value.rpar)
-        return fix.replace(value, replacement, imports=("secrets",))
+        return fix.replace(value, fix.expression(f"secrets.token_urlsafe({count})"), imports=("secrets",))
 
     def _randomness(self, expr: libcst.CSTNode | None, kind: str, depth: int) -> Verdict | None:
         """Where the randomness of `expr` comes from, as far as it can be followed."""
