@@ -127,7 +127,7 @@ class CredentialTimingComparison(FileRule):
     `not hmac.compare_digest(a, b)` (adding `import hmac`) when the comparison is not chained
     and both sides are known to be `str`, or both `bytes`: literals, f-strings, `+`,
     `str()`/`bytes()`, `.hexdigest()`/`.digest()`, `.encode()`/`.decode()`, base64, parameters
-    annotated `str` or `bytes`, and local names assigned one of these. Two `str` are compared
+    annotated `str` or `bytes`, and names bound once, to one of these. Two `str` are compared
     as their UTF-8 bytes (`hmac.compare_digest(a.encode(), b.encode())`), since
     `compare_digest` refuses a `str` with non-ASCII characters; two strings are equal exactly
     when their UTF-8 encodings are (only a lone surrogate, which no decoder produces by
@@ -225,6 +225,8 @@ class CredentialTimingComparison(FileRule):
         if isinstance(expr, libcst.Call):
             return self._call_type(expr, depth)
         if isinstance(expr, libcst.Name):
+            if not self.ctx.resolver.bound_once(expr.value):
+                return None  # a fix must hold on every path, not only the last assignment's
             assigned = self.ctx.resolve(expr)
             if assigned is not expr:
                 return self._value_type(assigned, depth + 1)
@@ -282,6 +284,8 @@ class CredentialTimingComparison(FileRule):
         if kind in _KINDS:
             return kind
         if isinstance(expr, libcst.Name):
+            if not self.ctx.resolver.bound_once(expr.value):
+                return None  # a fix must hold on every path, not only the last assignment's
             assigned = self.ctx.resolve(expr)
             return self._kind(assigned, depth + 1) if assigned is not expr else None
         if isinstance(expr, libcst.FormattedString):
@@ -326,6 +330,8 @@ class CredentialTimingComparison(FileRule):
         if depth > _MAX_DEPTH:
             return None
         if isinstance(expr, libcst.Name):
+            if not self.ctx.resolver.bound_once(expr.value):
+                return None  # a fix must hold on every path, not only the last assignment's
             assigned = self.ctx.resolve(expr)
             return self._stored_setting(assigned, depth + 1) if assigned is not expr else None
         if isinstance(expr, libcst.Subscript):

@@ -161,6 +161,11 @@ def test_comments_inside_a_fixed_call_are_kept(tmp_path: Path) -> None:
         # Unknown types: compare_digest would raise TypeError for None, or for str against bytes.
         ("AL202", "def check(request, user):\n    return request.form['token'] == user.reset_token\n"),
         ("AL202", "def check(signature: str, expected_signature: bytes):\n    return signature == expected_signature\n"),
+        # Assigned on one path only: `key` may still be None, which compare_digest would refuse.
+        ("AL202", "import hashlib\nimport hmac\n\n\ndef verify(body: bytes, signature: str, key: bytes, c):\n"
+                  "    expected = None\n    if c:\n"
+                  "        expected = 'sha256=' + hmac.new(key, body, hashlib.sha256).hexdigest()\n"
+                  "    return signature == expected\n"),
         # A chained comparison has no one-call equivalent.
         ("AL202", "def check(a_token: str, b_token: str, c: str):\n    return a_token == b_token == c\n"),
         # A `hmac` that is not the module.

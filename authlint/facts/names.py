@@ -39,8 +39,12 @@ class Scope:
     added_keys: dict[str, dict[str, libcst.BaseExpression | None]] = field(default_factory=dict)
     # names whose dict may have gained keys nobody can read (`d.update(other)`, `helper(d)`)
     opaque: set[str] = field(default_factory=set)
+    # names bound more than once so far (parameters included): which binding holds depends on the path taken
+    rebound: set[str] = field(default_factory=set)
 
     def bind(self, name: str, binding: Binding) -> None:
+        if name in self.bindings:
+            self.rebound.add(name)
         self.bindings[name] = binding
         self.added_keys.pop(name, None)
         self.opaque.discard(name)
@@ -196,6 +200,12 @@ class Resolver:
             if name in scope.bindings:
                 return scope
         return None
+
+    def bound_once(self, name: str) -> bool:
+        """Whether `name` has had one binding in its scope so far, so its value is certain, not
+        just the last one assigned (`key = None` / `if c: key = "x"` leaves `key` either)."""
+        scope = self.binding_scope(name)
+        return scope is not None and name not in scope.rebound
 
     def value_of(self, name: str) -> libcst.BaseExpression | None:
         binding = self.lookup(name)
