@@ -168,7 +168,11 @@ def check(paths: tuple[Path, ...], **options: Any) -> None:
     if recorded is not None:
         result = baseline.apply(result, recorded, config.root)
     if changes is not None:
-        result = dataclasses.replace(result, findings=keep_changed(result.findings, changes))
+        if fixing:  # the findings' lines are those of the fixed files, which now differ from the merge base more
+            changes = changed_lines(paths[0], options["diff_base"])
+        suppressed = keep_changed(result.suppressed_findings, changes)
+        result = dataclasses.replace(result, findings=keep_changed(result.findings, changes),
+                                     suppressed_findings=suppressed, suppressed=len(suppressed))  # fmt: skip
     _report(result, options)
     sys.exit(EXIT_ERROR if failed_writes else _exit_code(result, config.fail_on, options["exit_zero"]))
 

@@ -255,3 +255,13 @@ def test_without_git_is_one_line_and_exit_2(repo: Path, monkeypatch: pytest.Monk
     result = CliRunner().invoke(main, ["check", ".", "--diff-base", "main"])
     message = "authlint: error: --diff-base needs git, and no `git` command was found\n"
     assert (result.exit_code, result.stderr) == (2, message)
+
+
+def test_with_fix_the_changed_lines_are_those_of_the_fixed_files(repo: Path) -> None:
+    # The AL203 fix adds `import secrets` under `import jwt`, so every line below moves down one.
+    added = "\n\ndef reset_token():\n    import random\n\n    return ''.join(random.choices('abcdef', k=32))\n\n\n"
+    write(repo / "base.py", "import jwt\n\n" + NONE_TOKEN + added + "SECOND_" + NONE_TOKEN)
+    commit(repo, "feature")
+    assert reported(".", "--diff-base", "main", select="AL101,AL203") == {("base.py", 9), ("base.py", 12)}
+    assert reported(".", "--diff-base", "main", "--fix", select="AL101,AL203") == {("base.py", 13)}
+    assert "import secrets" in (repo / "base.py").read_text(encoding="utf-8")
