@@ -319,6 +319,19 @@ def test_sarif_leaves_suppressed_and_baselined_findings_out_by_default(three_kin
     assert result.exit_code == 1
 
 
+def test_showing_suppressed_findings_changes_no_fingerprint(project: Path) -> None:
+    write_baseline()
+    write(project / "app" / "auth.py", ISSUE + f"\n\ndef again(claims):\n{ENCODE}")  # the same line, new
+
+    def fingerprints(*flags: str) -> dict[int, str]:
+        log = json.loads(invoke("check", "--baseline", BASELINE, "--format", "sarif", *flags).stdout)
+        return {r["locations"][0]["physicalLocation"]["region"]["startLine"]: r["partialFingerprints"]["primaryLocationLineHash"]
+                for r in log["runs"][0]["results"]}  # fmt: skip
+
+    shown, hidden = fingerprints("--sarif-include-suppressed"), fingerprints()
+    assert set(shown) == {5, 9} and hidden == {9: shown[9]}
+
+
 def test_sarif_include_suppressed_marks_every_result(three_kinds: Path, sarif_validator) -> None:
     result = invoke("check", "--baseline", BASELINE, "--format", "sarif", "--sarif-include-suppressed")
     log = json.loads(result.stdout)

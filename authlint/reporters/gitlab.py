@@ -39,8 +39,8 @@ SEVERITIES = {
 
 def render_gitlab(result: ScanResult) -> str:
     findings = sorted(result.findings, key=lambda finding: finding.sort_key)
-    pairs = zip(findings, line_hashes(findings))
-    issues = [code_quality_issue(finding, fingerprint, result.root) for finding, fingerprint in pairs]
+    fingerprints = line_hashes(result)
+    issues = [code_quality_issue(finding, fingerprints[id(finding)], result.root) for finding in findings]
     return json.dumps(issues, indent=2, ensure_ascii=False) + "\n"
 
 

@@ -81,7 +81,7 @@ def build_log(result: ScanResult, *, category: str | None = None, include_suppre
                 rules=descriptors,
             )
         ),
-        results=sarif_results(findings, rule_index, result.root, include_suppressed),
+        results=sarif_results(findings, rule_index, result.root, line_hashes(result), include_suppressed),
         column_kind="unicodeCodePoints",
         original_uri_base_ids={SRCROOT: ArtifactLocation(uri=root_uri(result.root))},
         invocations=[invocation(result, rule_index)],
@@ -134,13 +134,10 @@ def bare_descriptor(finding: Finding) -> ReportingDescriptor:
 
 
 def sarif_results(
-    findings: list[Finding], rule_index: dict[str, int], root: str, with_suppressions: bool = False
-) -> list[Result]:
-    fingerprints = line_hashes(findings)
-    results = [
-        sarif_result(finding, rule_index[finding.code], root, fingerprint)
-        for finding, fingerprint in zip(findings, fingerprints)
-    ]
+    findings: list[Finding], rule_index: dict[str, int], root: str, fingerprints: dict[int, str],
+    with_suppressions: bool = False,
+) -> list[Result]:  # fmt: skip
+    results = [sarif_result(finding, rule_index[finding.code], root, fingerprints[id(finding)]) for finding in findings]
     if with_suppressions:
         for result, finding in zip(results, findings):
             result.suppressions = suppressions(finding)
@@ -212,18 +209,19 @@ def root_uri(root: str) -> str:
     return uri if uri.endswith("/") else uri + "/"
 
 
-def line_hashes(findings: list[Finding]) -> list[str]:
-    """A fingerprint per finding that survives the code moving up or down the file.
+def line_hashes(result: ScanResult) -> dict[int, str]:
+    """A fingerprint per finding (by `id`) that survives the code moving up or down the file.
 
     It hashes the rule, the file and the finding's line text (not its number); an
-    occurrence counter keeps two identical lines in one file apart.
+    occurrence counter keeps two identical lines in one file apart. Suppressed findings
+    are counted too, so showing them (`--sarif-include-suppressed`) renumbers nothing.
     """
     seen: Counter[tuple[str, str]] = Counter()
-    fingerprints = []
-    for finding in findings:
+    fingerprints = {}
+    for finding in sorted([*result.findings, *result.suppressed_findings], key=lambda f: f.sort_key):
         digest = content_hash(finding)
         seen[(finding.path, digest)] += 1
-        fingerprints.append(f"{digest}:{seen[(finding.path, digest)]}")
+        fingerprints[id(finding)] = f"{digest}:{seen[(finding.path, digest)]}"
     return fingerprints
 
 
