@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Iterator
 
 import hypothesmith
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -82,6 +83,8 @@ def test_programs_from_the_grammar(sarif_validator, source: str) -> None:
 
 
 # from_node rejects most of what it draws (hypothesmith's own tests call it slow): fewer examples.
+# It compiles what it draws to reject invalid code, and CPython warns about some of it (`1.0()`).
+@pytest.mark.filterwarnings("ignore::SyntaxWarning")
 @settings(ENGINE_SETTINGS, max_examples=8, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(hypothesmith.from_node())
 def test_programs_from_libcst_nodes(sarif_validator, source: str) -> None:
