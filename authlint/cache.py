@@ -262,6 +262,7 @@ class ResultCache:
         self._warn = warn
         self._writable = directory is not None
         self._build = build_id() if directory is not None else ""
+        self._unsettled = False  # a file changed while analysed: this scan's whole result is not kept
 
     @property
     def enabled(self) -> bool:
@@ -295,11 +296,21 @@ class ResultCache:
         results: list[FileResult | None] = [self._load("files", key) for key in keys]
         missing = [index for index, result in enumerate(results) if result is None]
         fresh = runner.analyze_files([files[index] for index in missing], settings, jobs, timeout) if missing else []
+        # A file saved again while it was analysed (an editor, a formatter) may have been read
+        # with other bytes than its key hashed: such a result is used, never kept.
+        settled = self._unchanged(files, settings, keys, missing) if self.enabled else set()
+        self._unsettled |= any(keys[index] is not None and index not in settled for index in missing)
         for index, result in zip(missing, fresh):
             results[index] = result
-            if keys[index] is not None and is_lasting(result):
+            if keys[index] is not None and index in settled and is_lasting(result):
                 self._store("files", keys[index], result)
         return results  # type: ignore[return-value]
+
+    def _unchanged(
+        self, files: Sequence[SourceFile], settings: FileSettings, keys: Sequence[FileKey | None], indices: list[int]
+    ) -> set[int]:
+        settings_id = _settings_fingerprint(settings)
+        return {i for i in indices if self._file_key(files[i], settings, settings_id) == keys[i]}
 
     # Per scan
 
@@ -315,7 +326,7 @@ class ResultCache:
         return self._load("scans", key)
 
     def store_scan(self, key: FileKey | None, result: ScanResult) -> None:
-        if key is not None and all(error.kind in _LASTING_ERRORS for error in result.errors):
+        if key is not None and not self._unsettled and all(error.kind in _LASTING_ERRORS for error in result.errors):
             self._store("scans", key, dataclasses.replace(result, root="", rules=()))
 
     # Storage

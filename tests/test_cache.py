@@ -433,3 +433,20 @@ def test_a_changed_openapi_spec_is_seen_by_the_next_run(tmp_path: Path, monkeypa
     spec.write_text(spec.read_text(encoding="utf-8").replace(f"  {first}", f"  {first[:-1]}-renamed:"), encoding="utf-8")
     after = invoke("routes", ".", "--format", "json").output
     assert after != before and "-renamed" in after
+
+
+def test_a_file_saved_again_during_its_analysis_is_not_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    app = tmp_path / "app.py"
+    app.write_text(VULNERABLE, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    original = authlint.runner.analyze_files
+
+    def saved_meanwhile(files, settings, jobs, *timeout):
+        app.write_text(SAFE, encoding="utf-8")  # after its key was hashed, before it is read
+        return original(files, settings, jobs, *timeout)
+
+    monkeypatch.setattr(authlint.runner, "analyze_files", saved_meanwhile)
+    assert codes_at(json_report("app.py")) == []  # the safe text was analysed
+    monkeypatch.setattr(authlint.runner, "analyze_files", original)
+    app.write_text(VULNERABLE, encoding="utf-8")
+    assert codes_at(json_report("app.py")) == [("app.py", "AL101")]
