@@ -288,8 +288,8 @@ class ResultCache:
         return FileKey(slot, digest(slot, content))
 
     def analyze(
-        self, files: Sequence[SourceFile], settings: FileSettings, jobs: int, keys: Sequence[FileKey | None] | None = None,
-        timeout: float | None = runner.DEFAULT_FILE_TIMEOUT,
+        self, files: Sequence[SourceFile], settings: FileSettings, jobs: int,
+        keys: Sequence[FileKey | None] | None = None, timeout: float | None = runner.DEFAULT_FILE_TIMEOUT,
     ) -> list[FileResult]:  # fmt: skip
         """Every file's result: from the cache where the key matches, else analysed (in the pool) and kept."""
         keys = self.file_keys(files, settings) if keys is None else keys
