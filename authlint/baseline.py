@@ -30,11 +30,8 @@ pruned: `--write-baseline` keeps them and replaces the rest with today's finding
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import io
 import json
 import os
-import tokenize
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,32 +42,10 @@ from authlint.rule import ProjectRule
 from authlint.reporters import write_atomic
 
 VERSION = 1
-_LAYOUT_TOKENS = frozenset(
-    {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER}
-)
 
 
 class BaselineError(Exception):
     """A baseline file that cannot be read; the message names the file."""
-
-
-# Fingerprints -------------------------------------------------------------------------
-
-
-def normalized_source(source: str) -> str:
-    """The tokens of `source` separated by single spaces: indentation, line breaks and comments left out."""
-    tokens: list[str] = []
-    try:
-        for token in tokenize.generate_tokens(io.StringIO(source).readline):
-            if token.type not in _LAYOUT_TOKENS:
-                tokens.append(token.string)
-    except (tokenize.TokenError, SyntaxError):  # the header of a compound statement can end inside brackets
-        pass
-    return " ".join(tokens)
-
-
-def statement_digest(source: str) -> str:
-    return hashlib.sha256(normalized_source(source).encode("utf-8")).hexdigest()[:16]
 
 
 @dataclass(frozen=True, order=True)

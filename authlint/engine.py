@@ -20,7 +20,7 @@ from typing import Any
 
 import libcst
 
-from authlint.baseline import statement_digest
+from authlint.fingerprints import statement_digest
 from authlint.context import FileContext, PendingFinding
 from authlint.facts.auth_checks import AuthCheckCollector
 from authlint.facts.data_access import DataAccessCollector

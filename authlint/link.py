@@ -10,7 +10,7 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from authlint.baseline import statement_digest
+from authlint.fingerprints import statement_digest
 from authlint.facts.file_facts import FileFacts
 from authlint.frameworks import LinkSettings, build_routes
 from authlint.model import PROJECT, SUPPRESSED_BY_COMMENT, FileError, Finding, Route, Severity, Span

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from authlint.baseline import normalized_source, statement_digest
+from authlint.fingerprints import normalized_source, statement_digest
 
 from conftest import check_json, invoke, write
 

@@ -26,7 +26,7 @@ from typing import Any
 
 from authlint.model import Finding, ScanResult, Severity
 from authlint.reporters import posix_path
-from authlint.reporters.sarif import line_hashes
+from authlint.fingerprints import line_hashes
 
 # GitLab's scale is info, minor, major, critical, blocker; "info" is for what is not a problem.
 SEVERITIES = {

@@ -15,10 +15,7 @@ the rule does not run on those files, so there is nothing to include.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
-from collections import Counter
 from pathlib import Path, PurePath
 from typing import Any
 from urllib.parse import quote
@@ -47,6 +44,7 @@ from sarif_om import (
 )
 
 import authlint
+from authlint.fingerprints import line_hashes
 from authlint.model import SUPPRESSED_BY_BASELINE, SUPPRESSED_BY_COMMENT, FileError, Finding, ScanResult
 from authlint.reporters import posix_path, rule_description, rule_help_markdown, rule_help_uri
 from authlint.rule import Rule
@@ -207,28 +205,6 @@ def artifact_location(path: str, root: str) -> ArtifactLocation:
 def root_uri(root: str) -> str:
     uri = Path(root).resolve().as_uri()
     return uri if uri.endswith("/") else uri + "/"
-
-
-def line_hashes(result: ScanResult) -> dict[int, str]:
-    """A fingerprint per finding (by `id`) that survives the code moving up or down the file.
-
-    It hashes the rule, the file and the finding's line text (not its number); an
-    occurrence counter keeps two identical lines in one file apart. Suppressed findings
-    are counted too, so showing them (`--sarif-include-suppressed`) renumbers nothing.
-    """
-    seen: Counter[tuple[str, str]] = Counter()
-    fingerprints = {}
-    for finding in sorted([*result.findings, *result.suppressed_findings], key=lambda f: f.sort_key):
-        digest = content_hash(finding)
-        seen[(finding.path, digest)] += 1
-        fingerprints[id(finding)] = f"{digest}:{seen[(finding.path, digest)]}"
-    return fingerprints
-
-
-def content_hash(finding: Finding) -> str:
-    normalized = re.sub(r"\s+", " ", finding.source_line).strip()
-    payload = "\0".join((finding.code, posix_path(finding.path), normalized))
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
 
 
 def invocation(result: ScanResult, rule_index: dict[str, int]) -> Invocation:
